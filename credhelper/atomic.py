@@ -1,0 +1,63 @@
+"""Write a file so that a reader sees the old content or the new, never a mix.
+
+Temp file in the same folder (so the rename stays on one file system), fsync, rename, then
+fsync the folder so the rename itself survives a crash. A new file gets mode 0600 from the
+moment it exists; a replaced file keeps the mode it had.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+
+def ensure_private_dir(path: str) -> None:
+    """Create `path` (and parents) with mode 0700 if missing."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+def write_bytes(path: str, data: bytes, *, mode: int | None = None) -> None:
+    """Atomically replace `path` with `data`.
+
+    `mode` forces the file mode; by default an existing file's mode is kept and a new
+    file is 0600.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if mode is None:
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o600
+    # mkstemp creates the file 0600, so a secret is never readable by others, not even briefly.
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if mode != 0o600:
+                os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    _fsync_dir(folder)
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder; the rename is durable enough there.
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

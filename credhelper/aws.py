@@ -1,0 +1,180 @@
+"""The only place botocore is imported on the helper's path: a session per profile, the
+token fetch, and the translation of botocore's errors into ours.
+
+botocore is used directly rather than through boto3's wrapper: the token fetch needs one
+client and no resources, and skipping boto3's import is measurably faster on a cold `get`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from typing import Any
+
+from credhelper import errors
+from credhelper.cache import Token
+from credhelper.registry import Registry
+
+log = logging.getLogger(__name__)
+
+# A `docker pull` must not hang when AWS is unreachable: at most two attempts, each with
+# short timeouts, for every client botocore makes — including the SSO and SSO-OIDC
+# clients it creates itself to turn an SSO login into role credentials.
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 4.0
+MAX_ATTEMPTS = 2
+
+_LOGIN_ERRORS = ("SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError")
+_NETWORK_ERRORS = (
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ConnectionClosedError",
+    "ProxyConnectionError",
+)
+
+
+def login_command(profile: str | None) -> str:
+    """The command that signs a profile in again."""
+    return f"ecr-sso login {profile}" if profile else "ecr-sso login"
+
+
+def make_session(profile: str | None) -> Any:
+    """A botocore session for `profile` (None: the default chain) with bounded timeouts."""
+    import botocore.session
+    from botocore.config import Config
+
+    from credhelper.version import user_agent
+
+    session = botocore.session.Session(profile=profile)
+    session.set_default_client_config(
+        Config(
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+            user_agent_extra=user_agent(),
+        )
+    )
+    return session
+
+
+def fetch_token(registry: Registry, profile: str | None) -> Token:
+    """Ask ECR (or ECR Public) for a registry password with `profile`'s credentials."""
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    session = make_session(profile)
+    started = time.monotonic()
+    try:
+        client = session.create_client(
+            registry.service,
+            region_name=registry.region,
+            config=Config(use_fips_endpoint=registry.fips),
+        )
+        if registry.service == "ecr-public":
+            data = client.get_authorization_token()["authorizationData"]
+        else:
+            # registryIds makes cross-account pulls work: a profile in account A asking
+            # for a token to account B's registry (B's policy must allow it).
+            reply = client.get_authorization_token(registryIds=[registry.account])
+            data = reply["authorizationData"][0]
+    except (BotoCoreError, ClientError) as err:
+        raise translate(err, registry, profile, session) from None
+    log.info(
+        "fetched a token for %s with %s in %.0f ms",
+        registry.key,
+        profile or "the default chain",
+        (time.monotonic() - started) * 1000,
+    )
+    return _decode(data)
+
+
+def _decode(data: dict[str, Any]) -> Token:
+    try:
+        decoded = base64.b64decode(data["authorizationToken"]).decode()
+        username, sep, password = decoded.partition(":")
+        expires = data["expiresAt"]
+        expires_at = expires.timestamp() if hasattr(expires, "timestamp") else float(expires)
+    except (KeyError, ValueError, TypeError):
+        raise errors.AwsError("ECR returned an authorization token in an unknown form") from None
+    if not sep or not password:
+        raise errors.AwsError("ECR returned an authorization token in an unknown form")
+    return Token(username=username, secret=password, expires_at=expires_at)
+
+
+def translate(
+    err: Exception, registry: Registry, profile: str | None, session: Any = None
+) -> errors.EcrSsoError:
+    """One actionable line for a botocore failure. Never includes credentials: botocore's
+    messages carry error codes, ARNs and URLs, never secret values."""
+    kind = type(err).__name__
+    who = f"profile '{profile}'" if profile else "the default credential chain"
+    if kind == "ProfileNotFound":
+        return errors.ConfigError(
+            f"AWS profile '{profile}' is not in the AWS config; run `ecr-sso setup` or fix"
+            " the registry map"
+        )
+    if kind in _LOGIN_ERRORS:
+        return errors.LoginRequired(
+            f"the SSO login for {who} is missing or expired; run `{login_command(profile)}`"
+            f" (or `aws sso login{' --profile ' + profile if profile else ''}`)"
+        )
+    if kind == "NoCredentialsError":
+        return errors.NoCredentials(
+            f"no AWS credentials for {registry.host}: map it to a profile (`ecr-sso setup`),"
+            " set ECR_SSO_PROFILE, or provide credentials (AWS_ACCESS_KEY_ID, a web identity"
+            " token, an instance or container role)"
+        )
+    if kind in ("InvalidConfigError", "PartialCredentialsError", "NoRegionError"):
+        return errors.ConfigError(f"{who}: {err}")
+    if kind in _NETWORK_ERRORS:
+        endpoint = getattr(err, "kwargs", {}).get("endpoint_url", "")
+        return errors.Unreachable(
+            f"cannot reach AWS{' at ' + endpoint if endpoint else ''} for {registry.host}"
+            " (network, proxy or VPN?)"
+        )
+    if kind == "ClientError":
+        return _client_error(err, registry, who, profile, session)
+    return errors.AwsError(f"getting a token for {registry.host} failed: {kind}: {err}")
+
+
+def _client_error(
+    err: Any, registry: Registry, who: str, profile: str | None, session: Any
+) -> errors.EcrSsoError:
+    error = err.response.get("Error", {})
+    code = error.get("Code", "")
+    operation = getattr(err, "operation_name", "")
+    if code in ("UnauthorizedException", "ExpiredTokenException"):
+        return errors.LoginRequired(
+            f"the SSO login for {who} is missing or expired; run `{login_command(profile)}`"
+        )
+    if code in ("AccessDeniedException", "ForbiddenException", "AccessDenied"):
+        role = _role_of(session, profile)
+        if operation == "GetRoleCredentials":
+            return errors.AccessDenied(
+                f"access denied: {who} may not use role {role or '?'}; check its"
+                " sso_account_id and sso_role_name"
+            )
+        return errors.AccessDenied(
+            f"access denied: {who}{' (role ' + role + ')' if role else ''} may not get an"
+            f" ECR token for {registry.host} (ecr:GetAuthorizationToken on account"
+            f" {registry.account or 'public'})"
+        )
+    if "Throttl" in code or code == "TooManyRequestsException":
+        return errors.Throttled(f"AWS is throttling {operation or 'requests'}; try again shortly")
+    return errors.AwsError(
+        f"{operation or 'AWS'} failed for {registry.host}: {code}: "
+        f"{error.get('Message', '')}".rstrip(": ")
+    )
+
+
+def _role_of(session: Any, profile: str | None) -> str | None:
+    if session is None or profile is None:
+        return None
+    try:
+        scoped = session.full_config.get("profiles", {}).get(profile, {})
+    except Exception:  # noqa: BLE001 - a broken config already surfaced elsewhere
+        return None
+    role = scoped.get("sso_role_name") or scoped.get("role_arn")
+    return str(role) if role else None

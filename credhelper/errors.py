@@ -1,0 +1,65 @@
+"""One family of exceptions, each kind with its exit code and a message a person can act on.
+
+Everything below the two executables raises these; only the executables turn them into
+output and an exit code. Messages never contain tokens, passwords or secret keys.
+"""
+
+from __future__ import annotations
+
+
+class EcrSsoError(Exception):
+    """Base of every expected failure. `str(err)` is the one line shown to the user."""
+
+    exit_code = 1
+
+
+class UsageError(EcrSsoError):
+    """The input (arguments, stdin, a file) is malformed."""
+
+    exit_code = 2
+
+
+class CredentialsNotFound(EcrSsoError):
+    """We hold nothing for this server; docker then tries anonymously."""
+
+    # The exact text docker, docker-py and skopeo recognise as "not found".
+    MESSAGE = "credentials not found in native keychain"
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
+class ConfigError(EcrSsoError):
+    """One of our configuration files, or the AWS config, cannot be used."""
+
+
+class LoginRequired(EcrSsoError):
+    """The SSO sign-in for a profile is missing or expired."""
+
+
+class NoCredentials(EcrSsoError):
+    """No AWS credentials could be found for a registry at all."""
+
+
+class AccessDenied(EcrSsoError):
+    """AWS refused the request for the credentials used."""
+
+
+class Throttled(EcrSsoError):
+    """AWS asked us to slow down and retries did not help."""
+
+
+class Unreachable(EcrSsoError):
+    """An AWS endpoint did not answer in time."""
+
+
+class AwsError(EcrSsoError):
+    """Any other error AWS returned, translated to one line."""
+
+
+class CacheLocked(EcrSsoError):
+    """Another process held the token lock for longer than we are willing to wait."""
+
+
+class KeyringUnavailable(EcrSsoError):
+    """The OS keyring cannot be used on this machine."""

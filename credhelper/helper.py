@@ -1,0 +1,237 @@
+"""The credential helper's use cases — get, store, erase, list — over injected parts.
+
+Nothing here reads stdin, prints, or imports botocore: the token fetch, the caches, the
+clock and the settings are handed in, so the same code runs under docker and in tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from credhelper import fastpath, profiles
+from credhelper.cache import Token
+from credhelper.credstore import CredStore
+from credhelper.errors import CredentialsNotFound
+from credhelper.paths import Paths
+from credhelper.registry import Address, Registry, parse_address, parse_registry
+from credhelper.settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from credhelper.cache import TokenCache
+
+log = logging.getLogger(__name__)
+
+ECR_USERNAME = "AWS"
+# A password given to `docker login` for ECR carries no expiry we can read; ECR tokens
+# live 12 hours and a user logs in with a fresh one.
+STORED_TOKEN_LIFETIME = 12 * 3600
+
+Fetch = Callable[[Registry, "str | None"], Token]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What `get` answers."""
+
+    server_url: str
+    username: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(server_url={self.server_url!r}, username={self.username!r})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A registry we serve and the profile chosen for it."""
+
+    address: Address
+    registry: Registry
+    choice: profiles.Choice
+    key: str
+
+
+class Helper:
+    """The four protocol actions. `fetch` is called only on a cache miss, once per
+    (profile, registry) even when many processes miss at the same moment."""
+
+    def __init__(
+        self,
+        *,
+        paths: Paths,
+        settings: Settings,
+        environ: Mapping[str, str],
+        cache: TokenCache,
+        fetch: Fetch,
+        credstore: CredStore,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.environ = environ
+        self.cache = cache
+        self.fetch = fetch
+        self.credstore = credstore
+        self.clock = clock
+        self._aws_profiles: dict[str, dict[str, str]] | None = None
+
+    # -- resolution -------------------------------------------------------------------
+
+    def target(self, address: Address) -> Target | None:
+        """The registry behind `address` and its profile, or None if we serve none."""
+        registry = self._registry(address)
+        if registry is None:
+            return None
+        choice = profiles.choose(
+            registry,
+            address,
+            self.settings,
+            self.aws_profiles(),
+            self.environ.get("ECR_SSO_PROFILE") or None,
+        )
+        return Target(address, registry, choice, self._key(choice.profile, registry))
+
+    def _registry(self, address: Address) -> Registry | None:
+        for name in (address.netloc, address.host):
+            alias = self.settings.aliases.get(name)
+            if alias is not None:
+                return Registry(
+                    host=address.netloc,
+                    service="ecr",
+                    account=alias.account,
+                    region=alias.region,
+                    alias=True,
+                )
+        return parse_registry(address)
+
+    def aws_profiles(self) -> dict[str, dict[str, str]]:
+        """The AWS config's profiles, read once per run."""
+        if self._aws_profiles is None:
+            self._aws_profiles = profiles.read_aws_profiles(self.paths.aws_config_file)
+        return self._aws_profiles
+
+    def _key(self, profile: str | None, registry: Registry) -> str:
+        """The cache key: one token per (profile, registry)."""
+        if profile is not None:
+            return f"{_safe(profile)}@{registry.key}"
+        # The default chain's identity is whatever the environment names; keep tokens of
+        # different CI credentials apart without writing the identifiers into file names.
+        who = "\n".join(
+            self.environ.get(n, "")
+            for n in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_ROLE_ARN")
+        )
+        digest = hashlib.sha256(who.encode()).hexdigest()[:16]
+        return f"~chain-{digest}@{registry.key}"
+
+    # -- the actions ------------------------------------------------------------------
+
+    def get(self, server_url: str) -> Credentials:
+        """Credentials for `server_url`: a cached or fresh ECR token, or a stored entry."""
+        address = parse_address(server_url)
+        if address is None:
+            raise CredentialsNotFound()
+        target = self.target(address)
+        if target is None:
+            stored = self.credstore.get(address.netloc)
+            if stored is None:
+                raise CredentialsNotFound()
+            return Credentials(server_url, stored[0], stored[1])
+        token = self._token(target)
+        self._leave_route(target)
+        return Credentials(server_url, token.username, token.secret)
+
+    def _token(self, target: Target) -> Token:
+        now = self.clock()
+        cached = self.cache.get(target.key)
+        if cached is not None and cached.fresh(now):
+            return cached
+        with self.cache.lock(target.key):
+            # Another process may have fetched while we waited for the lock.
+            cached = self.cache.get(target.key)
+            if cached is not None and cached.fresh(self.clock()):
+                return cached
+            log.info(
+                "no fresh token for %s; profile %s (%s)",
+                target.registry.key,
+                target.choice.profile or "<default chain>",
+                target.choice.reason,
+            )
+            token = self.fetch(target.registry, target.choice.profile)
+            if token.fresh(self.clock()):
+                self.cache.put(target.key, token)
+            else:
+                log.warning(
+                    "ECR gave a token for %s that expires within the margin; not cached",
+                    target.registry.key,
+                )
+            return token
+
+    def _leave_route(self, target: Target) -> None:
+        if self.cache.name != "file":
+            return
+        print_ = fastpath.fingerprint(
+            self.environ, self.paths.config_file, self.paths.aws_config_file
+        )
+        if print_ is None or fastpath.simple_netloc(target.address.netloc) is None:
+            return
+        try:
+            fastpath.write_route(self.paths.cache_dir, target.address.netloc, print_, target.key)
+        except OSError as err:  # a read-only cache costs speed, not the answer
+            log.warning("cannot write route for %s: %s", target.address.netloc, err)
+
+    def store(self, server_url: str, username: str, secret: str) -> None:
+        """Keep credentials from `docker login`. ECR: accepted always; an `AWS` token is
+        cached for its profile. Other registries: kept in the OS keyring."""
+        address = parse_address(server_url)
+        if address is None:
+            raise CredentialsNotFound()
+        target = self.target(address)
+        if target is None:
+            self.credstore.put(address.netloc, server_url, username, secret)
+            return
+        if username != ECR_USERNAME:
+            log.info("docker login to %s as %r: accepted, not cached", address.netloc, username)
+            return
+        token = Token(ECR_USERNAME, secret, self.clock() + STORED_TOKEN_LIFETIME)
+        with self.cache.lock(target.key):
+            self.cache.put(target.key, token)
+        self._leave_route(target)
+
+    def erase(self, server_url: str) -> None:
+        """Forget what we hold for `server_url`; nothing held is not an error."""
+        address = parse_address(server_url)
+        if address is None:
+            return
+        target = self.target(address)
+        if target is None:
+            self.credstore.delete(address.netloc)
+            return
+        with self.cache.lock(target.key):
+            self.cache.delete(target.key)
+
+    def list(self) -> dict[str, str]:
+        """server URL → username of everything we know; never calls AWS."""
+        known: dict[str, str] = {}
+        for host in self.settings.registries:
+            known[host] = ECR_USERNAME
+        for host in self.settings.aliases:
+            known[host] = ECR_USERNAME
+        cached = set(self.cache.keys())
+        for netloc, key in fastpath.read_routes(self.paths.cache_dir).items():
+            if key in cached:
+                known.setdefault(netloc, ECR_USERNAME)
+        for address, entry in self.credstore.index().items():
+            known[entry.get("server_url") or address] = entry.get("username", "")
+        return known
+
+
+def _safe(name: str) -> str:
+    """A profile name as a file-name part: unreserved characters kept, the rest %XX."""
+    keep = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
+    out = "".join(c if c in keep else "".join(f"%{b:02X}" for b in c.encode()) for c in name)
+    return out if not out.startswith(".") else "%2E" + out[1:]

@@ -1,0 +1,89 @@
+"""The full credential helper: builds the parts, runs an action, and is the one place
+that turns our errors into the protocol's stdout line and exit code."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from credhelper import protocol
+from credhelper.cache import Token, open_cache
+from credhelper.credstore import CredStore
+from credhelper.errors import ConfigError, EcrSsoError
+from credhelper.helper import Helper
+from credhelper.paths import Paths
+from credhelper.registry import Registry
+from credhelper.settings import CACHE_BACKENDS, load
+
+log = logging.getLogger("credhelper")
+
+
+def fetch(registry: Registry, profile: str | None) -> Token:
+    """The AWS token fetch, imported only when a token is missing."""
+    from credhelper import aws
+
+    return aws.fetch_token(registry, profile)
+
+
+def build(environ: os._Environ[str] | dict[str, str]) -> Helper:
+    """The helper wired to this machine's files, keyring and AWS."""
+    paths = Paths.from_environ(environ)
+    from credhelper import log as logfile
+
+    logfile.setup(paths.log_dir, environ)
+    settings = load(paths.config_file)
+    backend = environ.get("ECR_SSO_CACHE") or settings.cache
+    if backend not in CACHE_BACKENDS:
+        raise ConfigError(f"ECR_SSO_CACHE must be one of {', '.join(CACHE_BACKENDS)}")
+    return Helper(
+        paths=paths,
+        settings=settings,
+        environ=environ,
+        cache=open_cache(backend, paths.cache_dir),
+        fetch=fetch,
+        credstore=CredStore(paths.data_dir),
+    )
+
+
+def run(action: str, data: bytes) -> int:
+    """Run `action` with its stdin `data`; print the answer or one error line; exit code."""
+    out = sys.stdout
+    try:
+        if action in ("version", "--version", "-v"):
+            from credhelper.version import version
+
+            out.write(protocol.format_version(version()))
+            return 0
+        if action in ("--help", "-h", "help"):
+            out.write(protocol.USAGE + "\n")
+            return 0
+        if action not in protocol.ACTIONS:
+            out.write(protocol.USAGE + "\n")
+            return 1
+        helper = build(os.environ)
+        if action == "get":
+            creds = helper.get(protocol.read_server_url(data))
+            from credhelper.fastpath import credentials_json
+
+            out.write(credentials_json(creds.server_url, creds.username, creds.secret))
+        elif action == "store":
+            helper.store(*protocol.read_store(data))
+        elif action == "erase":
+            helper.erase(protocol.read_server_url(data))
+        else:
+            out.write(protocol.format_list(helper.list()))
+    except EcrSsoError as err:
+        log.info("%s failed: %s", action, err)
+        out.write(f"{err}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the one place an unexpected failure is turned into a line
+        log.exception("%s: unexpected error", action)
+        out.write(
+            f"ecr-sso internal error ({type(err).__name__}); set ECR_SSO_LOG=debug and see"
+            " the log (`ecr-sso doctor` shows where)\n"
+        )
+        return 1
+    return 0

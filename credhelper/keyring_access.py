@@ -1,0 +1,57 @@
+"""The only importer of `keyring`: get, set and delete one secret, errors translated.
+
+keyring's backend discovery is slow (on Linux it probes the macOS backend, which starts
+`ldconfig`), so nothing imports this module unless a secret is actually needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from credhelper.errors import KeyringUnavailable
+
+
+def get_password(service: str, name: str) -> str | None:
+    """The secret stored under (service, name), or None."""
+    keyring, errors = _load()
+    try:
+        value: str | None = keyring.get_password(service, name)
+    except errors.KeyringError as err:
+        raise _unavailable(err) from None
+    return value
+
+
+def set_password(service: str, name: str, secret: str) -> None:
+    """Store `secret` under (service, name), replacing what was there."""
+    keyring, errors = _load()
+    try:
+        keyring.set_password(service, name, secret)
+    except errors.KeyringError as err:
+        raise _unavailable(err) from None
+
+
+def delete_password(service: str, name: str) -> bool:
+    """Remove (service, name); False when there was nothing."""
+    keyring, errors = _load()
+    try:
+        keyring.delete_password(service, name)
+    except errors.PasswordDeleteError:
+        return False
+    except errors.KeyringError as err:
+        raise _unavailable(err) from None
+    return True
+
+
+def _load() -> tuple[Any, Any]:
+    import keyring
+    import keyring.errors
+
+    return keyring, keyring.errors
+
+
+def _unavailable(err: Exception) -> KeyringUnavailable:
+    # keyring's messages name the backend and the reason, never the secret.
+    return KeyringUnavailable(
+        f"the OS keyring is not usable ({type(err).__name__}: {err});"
+        ' set `cache = "file"` in the ecr-sso config or fix the keyring'
+    )

@@ -1,0 +1,49 @@
+"""The debug log: a size-bounded file in the user log dir, level from `ECR_SSO_LOG`.
+
+Nothing is ever written to stderr: docker would show it mid-pull. botocore's own loggers are
+capped at WARNING whatever the level, because at DEBUG they write request headers and
+response bodies, which hold SSO access tokens and ECR passwords.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from collections.abc import Mapping
+
+from credhelper import atomic
+
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "off": logging.CRITICAL + 1,
+}
+MAX_BYTES = 1_000_000
+FILE_NAME = "ecr-sso.log"
+
+
+def setup(log_dir: str, environ: Mapping[str, str]) -> str:
+    """Send our records to the log file; return its path."""
+    logging.raiseExceptions = False  # a broken log file must not break a pull
+    level = LEVELS.get(environ.get("ECR_SSO_LOG", "warning").strip().lower(), logging.WARNING)
+    path = os.path.join(log_dir, FILE_NAME)
+    root = logging.getLogger()
+    root.setLevel(logging.WARNING)
+    try:
+        atomic.ensure_private_dir(log_dir)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=1, delay=True, encoding="utf-8"
+        )
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    root.addHandler(handler)
+    logging.getLogger("credhelper").setLevel(level)
+    for noisy in ("botocore", "boto3", "urllib3", "keyring"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    return path

@@ -1,0 +1,130 @@
+"""Every file location, from environment overrides over platformdirs' defaults.
+
+This is the only importer of platformdirs. It is imported lazily: the credential helper's
+cache-hit path cannot afford it (pathlib, tempfile, enum and re come with it), so that
+path uses `fast_cache_dir` and `fast_config_file`, stdlib mirrors of platformdirs' rules
+for Linux and macOS. A mirror that disagrees with platformdirs only costs speed, never
+correctness: the hit path then finds nothing and the full path runs (tests compare both).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+APP = "ecr-sso"
+CONFIG_NAME = "config.toml"
+
+
+class Paths:
+    """The resolved locations for one run. Build it once with `from_environ` and pass it on."""
+
+    __slots__ = (
+        "aws_config_file",
+        "cache_dir",
+        "config_file",
+        "data_dir",
+        "docker_config_dir",
+        "home",
+        "log_dir",
+        "sso_cache_dir",
+    )
+
+    def __init__(
+        self,
+        *,
+        home: str,
+        config_file: str,
+        cache_dir: str,
+        data_dir: str,
+        log_dir: str,
+        aws_config_file: str,
+        docker_config_dir: str,
+    ) -> None:
+        self.home = home
+        self.config_file = config_file
+        self.cache_dir = cache_dir
+        self.data_dir = data_dir
+        self.log_dir = log_dir
+        self.aws_config_file = aws_config_file
+        self.docker_config_dir = docker_config_dir
+        # Fixed by the AWS CLI and botocore: always under the home directory.
+        self.sso_cache_dir = os.path.join(home, ".aws", "sso", "cache")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Paths:
+        """Resolve every location: our `ECR_SSO_*` overrides, then the AWS and Docker
+        variables, then platformdirs' per-user defaults."""
+        import platformdirs
+
+        home = _home(environ)
+        config_file = environ.get("ECR_SSO_CONFIG") or os.path.join(
+            platformdirs.user_config_dir(APP, appauthor=False), CONFIG_NAME
+        )
+        return cls(
+            home=home,
+            config_file=config_file,
+            cache_dir=environ.get("ECR_SSO_CACHE_DIR")
+            or platformdirs.user_cache_dir(APP, appauthor=False),
+            data_dir=platformdirs.user_data_dir(APP, appauthor=False),
+            log_dir=platformdirs.user_log_dir(APP, appauthor=False),
+            aws_config_file=aws_config_file(environ),
+            docker_config_dir=environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"),
+        )
+
+    @property
+    def docker_config_file(self) -> str:
+        """Docker's `config.json`."""
+        return os.path.join(self.docker_config_dir, "config.json")
+
+
+def _home(environ: Mapping[str, str]) -> str:
+    return environ.get("HOME") or os.path.expanduser("~")
+
+
+def aws_config_file(environ: Mapping[str, str]) -> str:
+    """The AWS config file, as botocore finds it (`AWS_CONFIG_FILE`, else `~/.aws/config`)."""
+    configured = environ.get("AWS_CONFIG_FILE")
+    if configured:
+        return os.path.expanduser(configured)
+    return os.path.join(_home(environ), ".aws", "config")
+
+
+def _xdg(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def fast_cache_dir(environ: Mapping[str, str]) -> str | None:
+    """The cache directory by platformdirs' rules, without importing it; None where the
+    rules are not mirrored here (then the caller takes the full path)."""
+    if environ.get("ECR_SSO_CACHE_DIR"):
+        return environ["ECR_SSO_CACHE_DIR"]
+    base = _xdg(environ, "XDG_CACHE_HOME")
+    if base is None:
+        if sys.platform.startswith("linux"):
+            base = os.path.join(_home(environ), ".cache")
+        elif sys.platform == "darwin":
+            base = os.path.join(_home(environ), "Library", "Caches")
+        else:
+            return None
+    return os.path.join(base, APP)
+
+
+def fast_config_file(environ: Mapping[str, str]) -> str | None:
+    """Our config file by platformdirs' rules, without importing it; None where not mirrored."""
+    if environ.get("ECR_SSO_CONFIG"):
+        return environ["ECR_SSO_CONFIG"]
+    base = _xdg(environ, "XDG_CONFIG_HOME")
+    if base is None:
+        if sys.platform.startswith("linux"):
+            base = os.path.join(_home(environ), ".config")
+        elif sys.platform == "darwin":
+            base = os.path.join(_home(environ), "Library", "Application Support")
+        else:
+            return None
+    return os.path.join(base, APP, CONFIG_NAME)

@@ -1,0 +1,84 @@
+"""Which AWS profile serves a registry. Pure decisions over values read by `read_aws_profiles`.
+
+The rules, first match wins:
+1. `ECR_SSO_PROFILE`, when set.
+2. Our config: the registry map (`[registries]`), or the alias's own `profile`.
+3. A profile in the AWS config whose `sso_account_id` is the registry's account;
+   among several, the one whose `region` is the registry's region, else the first.
+4. None: botocore's default chain (environment keys, web identity, container and
+   instance roles, `AWS_PROFILE`) — what CI runners use.
+"""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass
+
+from credhelper.errors import ConfigError
+from credhelper.registry import Address, Registry
+from credhelper.settings import Settings
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The profile to use (None: the default chain) and why, for logs and `doctor`."""
+
+    profile: str | None
+    reason: str
+
+
+def read_aws_profiles(path: str) -> dict[str, dict[str, str]]:
+    """Profiles of the AWS config file in file order: name → its keys. `[default]` is
+    named `default`. A missing file is no profiles; a malformed one is an error."""
+    parser = configparser.RawConfigParser(strict=False, default_section="\x00none")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the AWS config: {err}") from None
+    except configparser.Error as err:
+        first_line = str(err).splitlines()[0]
+        raise ConfigError(f"{path}: the AWS config is malformed: {first_line}") from None
+    profiles: dict[str, dict[str, str]] = {}
+    for section in parser.sections():
+        name = section.strip()
+        if name == "default":
+            profiles["default"] = dict(parser.items(section))
+        elif name.startswith("profile ") and name[8:].strip():
+            profiles[name[8:].strip()] = dict(parser.items(section))
+    return profiles
+
+
+def choose(
+    registry: Registry,
+    address: Address,
+    settings: Settings,
+    aws_profiles: dict[str, dict[str, str]],
+    env_profile: str | None,
+) -> Choice:
+    """Apply the rules above."""
+    if env_profile:
+        return Choice(env_profile, "ECR_SSO_PROFILE")
+    for key in (address.netloc, address.host):
+        mapped = settings.registries.get(key)
+        if mapped:
+            return Choice(mapped, f"registry map in {settings.path}")
+        alias = settings.aliases.get(key)
+        if alias is not None and alias.profile:
+            return Choice(alias.profile, f"alias {key} in {settings.path}")
+    if registry.account is not None:
+        matches = [
+            name
+            for name, keys in aws_profiles.items()
+            if keys.get("sso_account_id", "").strip() == registry.account
+        ]
+        same_region = [n for n in matches if aws_profiles[n].get("region") == registry.region]
+        preferred = same_region or matches
+        if preferred:
+            reason = f"sso_account_id {registry.account} in the AWS config"
+            if len(preferred) > 1:
+                reason += f" (first of {', '.join(preferred)})"
+            return Choice(preferred[0], reason)
+    return Choice(None, "default credential chain")

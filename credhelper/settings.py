@@ -1,0 +1,129 @@
+"""Our own config file: the registry map, aliases, the cache backend and sign-in policy.
+
+The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
+
+    cache = "file"            # "file" (default), "keyring" or "none"
+    auto_login = true
+    default_profile = "dev"
+
+    [registries]              # host -> AWS profile
+    "642976147714.dkr.ecr.eu-west-1.amazonaws.com" = "dev"
+
+    [aliases."registry.example.internal"]   # any other host in front of a registry
+    account = "642976147714"
+    region = "eu-west-1"
+    profile = "dev"           # optional: else the usual profile rules apply
+
+Reading is strict: a key of the wrong type is an error naming the file and the key, because
+a silently ignored typo would send a registry to the wrong account.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from credhelper.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CACHE_BACKENDS = ("file", "keyring", "none")
+_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+_REGION = re.compile(r"[a-z]+(?:-[a-z0-9]+)*-[0-9]+", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A host that stands in front of an ECR registry (pull-through proxy, mirror, test)."""
+
+    host: str
+    account: str
+    region: str
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What our config file says; the defaults when it does not exist."""
+
+    path: str = ""
+    registries: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, Alias] = field(default_factory=dict)
+    cache: str = "file"
+    auto_login: bool = True
+    default_profile: str | None = None
+    # The whole document, for commands that own keys this module does not interpret.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def load(path: str) -> Settings:
+    """Read and validate the config file at `path`; defaults when the file is absent."""
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        return Settings(path=path)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    return parse(document, path)
+
+
+def parse(document: dict[str, Any], path: str = "<config>") -> Settings:
+    """Validate a parsed TOML document into `Settings`."""
+    cache = _optional(document, "cache", str, path) or "file"
+    if cache not in CACHE_BACKENDS:
+        raise ConfigError(
+            f"{path}: cache must be one of {', '.join(CACHE_BACKENDS)}, not {cache!r}"
+        )
+    auto_login = _optional(document, "auto_login", bool, path)
+    registries: dict[str, str] = {}
+    for host, profile in _table(document, "registries", path).items():
+        if not isinstance(profile, str) or not profile:
+            raise ConfigError(f"{path}: registries.{host!r} must be a profile name (a string)")
+        registries[host.strip().lower()] = profile
+    aliases: dict[str, Alias] = {}
+    for host, entry in _table(document, "aliases", path).items():
+        where = f"aliases.{host!r}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: {where} must be a table with account and region")
+        account = entry.get("account")
+        region = entry.get("region")
+        profile = entry.get("profile")
+        if not isinstance(account, str) or _ACCOUNT.fullmatch(account) is None:
+            raise ConfigError(f"{path}: {where}.account must be a 12-digit account ID in quotes")
+        if not isinstance(region, str) or _REGION.fullmatch(region) is None:
+            raise ConfigError(f"{path}: {where}.region must be an AWS region such as eu-west-1")
+        if profile is not None and (not isinstance(profile, str) or not profile):
+            raise ConfigError(f"{path}: {where}.profile must be a profile name (a string)")
+        key = host.strip().lower()
+        aliases[key] = Alias(host=key, account=account, region=region, profile=profile)
+    return Settings(
+        path=path,
+        registries=registries,
+        aliases=aliases,
+        cache=cache,
+        auto_login=True if auto_login is None else auto_login,
+        default_profile=_optional(document, "default_profile", str, path),
+        raw=document,
+    )
+
+
+def _optional(document: dict[str, Any], key: str, kind: type, path: str) -> Any:
+    value = document.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ConfigError(f"{path}: {key} must be a {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _table(document: dict[str, Any], key: str, path: str) -> dict[str, Any]:
+    value = document.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{key}] must be a table")
+    return value
