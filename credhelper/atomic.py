@@ -12,9 +12,19 @@ import os
 import tempfile
 
 
-def ensure_private_dir(path: str) -> None:
-    """Create `path` (and parents) with mode 0700 if missing."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
+def ensure_private_dir(base: str, *parts: str) -> str:
+    """Create `base` and `base/parts...` with mode 0700 where missing, tighten `base` if
+    others can read it, and return the joined path. Parents of `base` are not ours: they
+    are created with the default mode (os.makedirs applies `mode` to the leaf only)."""
+    os.makedirs(base, mode=0o700, exist_ok=True)
+    if os.stat(base).st_mode & 0o077:
+        os.chmod(base, 0o700)
+    path = base
+    for part in parts:
+        path = os.path.join(path, part)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
+    return path
 
 
 def write_bytes(path: str, data: bytes, *, mode: int | None = None) -> None:

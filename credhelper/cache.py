@@ -107,9 +107,8 @@ class FileCache:
     def put(self, key: str, token: Token) -> None:
         from credhelper import atomic
 
-        path = token_path(self.cache_dir, key)
-        atomic.ensure_private_dir(os.path.dirname(path))
-        atomic.write_bytes(path, format_token(token), mode=0o600)
+        atomic.ensure_private_dir(self.cache_dir, "tokens")
+        atomic.write_bytes(token_path(self.cache_dir, key), format_token(token), mode=0o600)
 
     def delete(self, key: str) -> bool:
         try:
@@ -126,7 +125,7 @@ class FileCache:
         return sorted(n for n in names if not n.startswith("."))
 
     def lock(self, key: str) -> AbstractContextManager[None]:
-        return file_lock(os.path.join(self.cache_dir, "locks", key + ".lock"))
+        return file_lock(self.cache_dir, key)
 
 
 class KeyringCache:
@@ -167,7 +166,7 @@ class KeyringCache:
             return []
 
     def lock(self, key: str) -> AbstractContextManager[None]:
-        return file_lock(os.path.join(self.cache_dir, "locks", key + ".lock"))
+        return file_lock(self.cache_dir, key)
 
     def _write_index(self, keys: set[str]) -> None:
         from credhelper import atomic
@@ -208,8 +207,11 @@ def open_cache(backend: str, cache_dir: str) -> TokenCache:
     return FileCache(cache_dir)
 
 
-def file_lock(path: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> AbstractContextManager[None]:
-    """A cross-process exclusive lock on `path`, given up after `timeout` seconds.
+def file_lock(
+    cache_dir: str, key: str, timeout: float = LOCK_TIMEOUT_SECONDS
+) -> AbstractContextManager[None]:
+    """A cross-process exclusive lock named `key` under `cache_dir`, given up after
+    `timeout` seconds.
 
     Used so that concurrent cold `get`s (buildkit runs several helpers at once) make one
     AWS call: the first fetches, the others wait here and then find the token cached.
@@ -221,7 +223,7 @@ def file_lock(path: str, timeout: float = LOCK_TIMEOUT_SECONDS) -> AbstractConte
         from credhelper import atomic
         from credhelper.errors import CacheLocked
 
-        atomic.ensure_private_dir(os.path.dirname(path))
+        path = os.path.join(atomic.ensure_private_dir(cache_dir, "locks"), key + ".lock")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             deadline = time.monotonic() + timeout

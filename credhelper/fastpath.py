@@ -123,9 +123,10 @@ def write_route(cache_dir: str, netloc: str, print_: str, key: str) -> None:
     """Leave the route the next `get` for `netloc` will follow (full path only)."""
     from credhelper import atomic
 
-    path = route_path(cache_dir, netloc)
-    atomic.ensure_private_dir(os.path.dirname(path))
-    atomic.write_bytes(path, f"{ROUTE_MAGIC}\n{print_}\n{key}\n".encode(), mode=0o600)
+    atomic.ensure_private_dir(cache_dir, "routes")
+    atomic.write_bytes(
+        route_path(cache_dir, netloc), f"{ROUTE_MAGIC}\n{print_}\n{key}\n".encode(), mode=0o600
+    )
 
 
 def read_routes(cache_dir: str) -> dict[str, str]:
