@@ -1,0 +1,480 @@
+"""A small, honest fake of the AWS APIs that moto lacks, spoken over real HTTP.
+
+One `ThreadingHTTPServer` on 127.0.0.1 serves every service; botocore reaches it through
+`AWS_ENDPOINT_URL_SSO`, `AWS_ENDPOINT_URL_ECR` and `AWS_ENDPOINT_URL_ECR_PUBLIC` (and
+`AWS_ENDPOINT_URL_SSO_OIDC`, which has no operations yet, so that a token refresh attempt
+fails fast and loudly instead of reaching for the real AWS). Requests are dispatched by
+method and path (the REST protocols) or by the `X-Amz-Target` header (the JSON protocol).
+
+Operations, with the names recorded in `FakeAWS.calls`:
+
+- `GetRoleCredentials` (SSO portal, rest-json): `GET /federation/credentials`, bearer token
+  in `x-amz-sso_bearer_token`. Only tokens registered with `add_sso_token` are valid.
+  Every success issues fresh role credentials and remembers their access key id.
+- `GetAuthorizationToken` (ECR, JSON 1.1).
+- `GetAuthorizationToken(public)` (ECR Public, JSON 1.1); only region us-east-1 exists.
+- `Unknown`: anything else; answered 400 with an error naming the method, path and target.
+
+Who is calling ECR is read from the SigV4 `Authorization` header's credential scope. An
+access key id issued by `GetRoleCredentials` maps to its (account, role); any other access
+key id (environment keys, moto's STS) is taken as account `UNKNOWN_CALLER_ACCOUNT` with the
+access key id itself as the role. Signatures are not verified, but an issued key must come
+with the session token issued with it.
+
+Registry passwords are deterministic (`FakeAWS.password`), so a test knows in advance what a
+client must present to a registry.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+GET_ROLE_CREDENTIALS = "GetRoleCredentials"
+ECR_GET_AUTHORIZATION_TOKEN = "GetAuthorizationToken"
+ECR_PUBLIC_GET_AUTHORIZATION_TOKEN = "GetAuthorizationToken(public)"
+UNKNOWN = "Unknown"
+
+#: The account of a caller whose access key id the fake did not issue.
+UNKNOWN_CALLER_ACCOUNT = "000000000000"
+#: The registry "account" of ECR Public, for `password()` and `deny_ecr`.
+PUBLIC = "public"
+
+ROLE_CREDENTIALS_TTL = 3600.0
+DEFAULT_TOKEN_TTL = 12 * 3600.0
+
+_ECR_TARGET = "AmazonEC2ContainerRegistry_V20150921"
+_ECR_PUBLIC_TARGET = "SpencerFrontendService"
+_JSON_11 = "application/x-amz-json-1.1"
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the fake received it. `akid` and `region` come from the SigV4 scope
+    (None for the unsigned SSO portal call); `params` are the request's parameters."""
+
+    operation: str
+    akid: str | None
+    region: str | None
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request, reduced to what the operations look at."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive (an email.message.Message)
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: dict[str, Any]
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Issued:
+    account: str
+    role: str
+    session_token: str
+
+
+def _rest_error(status: int, code: str, message: str) -> Response:
+    # rest-json: botocore takes the code from the x-amzn-errortype header (the body's
+    # `__type`, absent here as in the real SSO portal's answers, would only be a fallback).
+    return Response(status, {"message": message}, headers={"x-amzn-errortype": code})
+
+
+def _json_error(code: str, message: str) -> Response:
+    # JSON 1.1: the code is the body's `__type`; AWS answers client errors with 400.
+    return Response(400, {"__type": code, "message": message}, content_type=_JSON_11)
+
+
+class FakeAWS:
+    """The fake's state, its knobs and its HTTP server.
+
+    Knobs, all restored to their defaults by `reset()`:
+    `deny_ecr` (registry accounts, or `PUBLIC`, whose token is refused with
+    AccessDeniedException), `throttle` (the next N ECR or ECR Public calls answer
+    ThrottlingException), `ecr_delay` (seconds every ECR call waits before answering) and
+    `token_ttl` (seconds an ECR token lives). State, also cleared by `reset()`: `calls`, the
+    registered SSO tokens, the forbidden roles and the issued role credentials.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        # Never reset: access key ids stay unique for the whole test session.
+        self._akid_counter = itertools.count(1)
+        self.calls: list[Call] = []
+        #: Tracebacks of the fake's own bugs; the `aws` fixture fails a test that caused any.
+        self.errors: list[str] = []
+        self._sso_tokens: set[str] = set()
+        self._forbidden: set[tuple[str, str]] = set()
+        self._issued: dict[str, _Issued] = {}
+        self.deny_ecr: set[str] = set()
+        self.throttle = 0
+        self.ecr_delay = 0.0
+        self.token_ttl = DEFAULT_TOKEN_TTL
+        # Later operations (SSO-OIDC's RegisterClient, StartDeviceAuthorization, CreateToken
+        # and the /authorize page) are added here, one line each.
+        self._rest_routes: dict[tuple[str, str], Callable[[Request], Response]] = {
+            ("GET", "/federation/credentials"): self._get_role_credentials,
+        }
+        self._json_targets: dict[str, Callable[[Request], Response]] = {
+            f"{_ECR_TARGET}.GetAuthorizationToken": self._ecr_get_authorization_token,
+            f"{_ECR_PUBLIC_TARGET}.GetAuthorizationToken": self._public_get_authorization_token,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> FakeAWS:
+        """Bind an ephemeral port and serve from a daemon thread. The socket is listening
+        when this returns, so no wait is needed before the first request."""
+        if self._server is not None:
+            raise RuntimeError("FakeAWS is already started")
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.name = f"fakeaws-{self._server.server_address[1]}"
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeAWS:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeAWS is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def reset(self) -> None:
+        """Forget every call, token, forbidden role and issued key; restore the knobs."""
+        with self._lock:
+            self.calls.clear()
+            self.errors.clear()
+            self._sso_tokens.clear()
+            self._forbidden.clear()
+            self._issued.clear()
+            self.deny_ecr = set()
+            self.throttle = 0
+            self.ecr_delay = 0.0
+            self.token_ttl = DEFAULT_TOKEN_TTL
+
+    # -- state a test arranges ---------------------------------------------------------
+
+    def add_sso_token(self, token: str) -> None:
+        """Make `token` a valid SSO access token (as if `aws sso login` had got it)."""
+        with self._lock:
+            self._sso_tokens.add(token)
+
+    def revoke_sso_token(self, token: str) -> None:
+        with self._lock:
+            self._sso_tokens.discard(token)
+
+    def forbid_role(self, account: str, role: str) -> None:
+        """GetRoleCredentials for this role answers 403 ForbiddenException."""
+        with self._lock:
+            self._forbidden.add((account, role))
+
+    # -- what a test inspects ----------------------------------------------------------
+
+    def count(self, operation: str) -> int:
+        with self._lock:
+            return sum(1 for call in self.calls if call.operation == operation)
+
+    def caller(self, akid: str) -> tuple[str, str]:
+        """The (account, role) the fake takes a caller with this access key id to be."""
+        with self._lock:
+            issued = self._issued.get(akid)
+        if issued is None:
+            return UNKNOWN_CALLER_ACCOUNT, akid
+        return issued.account, issued.role
+
+    @staticmethod
+    def password(registry_account: str, role: str) -> str:
+        """The registry password the fake hands `role` for `registry_account` (`PUBLIC`
+        for ECR Public): deterministic, so tests know it before any call."""
+        digest = hashlib.sha256(f"{registry_account}/{role}".encode()).hexdigest()
+        return f"pw-{registry_account}-{role}-{digest}"
+
+    # -- dispatch ----------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request. Runs on the server's handler threads."""
+        target = request.headers.get("X-Amz-Target")
+        if target is not None:
+            operation = self._json_targets.get(target)
+        else:
+            operation = self._rest_routes.get((request.method, request.path))
+        if operation is not None:
+            return operation(request)
+        akid, region = _scope(request)
+        self._record(
+            Call(
+                UNKNOWN,
+                akid,
+                region,
+                {"method": request.method, "path": request.path, "target": target},
+            )
+        )
+        message = f"FakeAWS has no operation for {request.method} {request.path}" + (
+            f" with X-Amz-Target {target}" if target else ""
+        )
+        # Both error conventions, since an unknown request's protocol is unknown too.
+        code = "UnknownOperationException"
+        return Response(
+            400,
+            {"__type": code, "message": message},
+            content_type=_JSON_11,
+            headers={"x-amzn-errortype": code},
+        )
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def record_error(self, description: str) -> None:
+        """Note a bug of the fake itself (called by the server on an exception)."""
+        with self._lock:
+            self.errors.append(description)
+
+    # -- SSO portal ----------------------------------------------------------------------
+
+    def _get_role_credentials(self, request: Request) -> Response:
+        token = request.headers.get("x-amz-sso_bearer_token")
+        account = request.query.get("account_id")
+        role = request.query.get("role_name")
+        self._record(
+            Call(
+                GET_ROLE_CREDENTIALS,
+                None,
+                None,
+                {"account_id": account, "role_name": role, "bearer": token},
+            )
+        )
+        if not account or not role:
+            return _rest_error(400, "InvalidRequestException", "account_id and role_name needed")
+        with self._lock:
+            if token not in self._sso_tokens:
+                return _rest_error(
+                    401, "UnauthorizedException", "Session token not found or invalid"
+                )
+            if (account, role) in self._forbidden:
+                return _rest_error(403, "ForbiddenException", "No access")
+            akid = f"ASIA{next(self._akid_counter):016X}"
+            issued = _Issued(account, role, secrets.token_urlsafe(96))
+            self._issued[akid] = issued
+        expiration_ms = int((time.time() + ROLE_CREDENTIALS_TTL) * 1000)
+        return Response(
+            200,
+            {
+                "roleCredentials": {
+                    "accessKeyId": akid,
+                    "secretAccessKey": secrets.token_urlsafe(30),
+                    "sessionToken": issued.session_token,
+                    "expiration": expiration_ms,
+                }
+            },
+        )
+
+    # -- ECR and ECR Public --------------------------------------------------------------
+
+    def _ecr_preamble(self, request: Request, operation: str) -> tuple[Response | None, Call]:
+        """What both ECR operations do first: record, wait, authenticate, throttle."""
+        akid, region = _scope(request)
+        try:
+            params = json.loads(request.body or b"{}")
+        except ValueError:
+            params = {"<unparsable body>": request.body.decode(errors="replace")}
+        call = Call(operation, akid, region, params)
+        self._record(call)
+        if self.ecr_delay > 0:
+            # Simulated AWS latency, so tests can widen race windows; not a synchronisation.
+            threading.Event().wait(self.ecr_delay)
+        if akid is None:
+            return _json_error(
+                "MissingAuthenticationTokenException", "Missing Authentication Token"
+            ), call
+        with self._lock:
+            issued = self._issued.get(akid)
+            if issued is not None and (
+                request.headers.get("X-Amz-Security-Token") != issued.session_token
+            ):
+                return _json_error(
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                ), call
+            if self.throttle > 0:
+                self.throttle -= 1
+                return _json_error("ThrottlingException", "Rate exceeded"), call
+        return None, call
+
+    def _denied(self, registry_account: str, akid: str) -> Response | None:
+        with self._lock:
+            denied = registry_account in self.deny_ecr
+        if not denied:
+            return None
+        account, role = self.caller(akid)
+        return _json_error(
+            "AccessDeniedException",
+            f"User: arn:aws:sts::{account}:assumed-role/{role}/x is not authorized to perform:"
+            " ecr:GetAuthorizationToken on resource: *",
+        )
+
+    def _authorization_token(self, registry_account: str, role: str) -> str:
+        return base64.b64encode(f"AWS:{self.password(registry_account, role)}".encode()).decode()
+
+    def _ecr_get_authorization_token(self, request: Request) -> Response:
+        failure, call = self._ecr_preamble(request, ECR_GET_AUTHORIZATION_TOKEN)
+        if failure is not None:
+            return failure
+        assert call.akid is not None
+        caller_account, role = self.caller(call.akid)
+        registry_ids = call.params.get("registryIds") or [caller_account]
+        for registry_id in registry_ids:
+            if not isinstance(registry_id, str) or not _ACCOUNT_ID.fullmatch(registry_id):
+                return _json_error(
+                    "InvalidParameterException",
+                    f"Invalid parameter at 'registryIds': {registry_id!r}",
+                )
+        for registry_id in registry_ids:
+            denial = self._denied(registry_id, call.akid)
+            if denial is not None:
+                return denial
+        region = call.region or "us-east-1"
+        expires_at = time.time() + self.token_ttl
+        return Response(
+            200,
+            {
+                "authorizationData": [
+                    {
+                        "authorizationToken": self._authorization_token(registry_id, role),
+                        "expiresAt": expires_at,
+                        "proxyEndpoint": f"https://{registry_id}.dkr.ecr.{region}.amazonaws.com",
+                    }
+                    for registry_id in registry_ids
+                ]
+            },
+            content_type=_JSON_11,
+        )
+
+    def _public_get_authorization_token(self, request: Request) -> Response:
+        failure, call = self._ecr_preamble(request, ECR_PUBLIC_GET_AUTHORIZATION_TOKEN)
+        if failure is not None:
+            return failure
+        assert call.akid is not None
+        if call.region != "us-east-1":
+            # ECR Public's API exists only in us-east-1; a client signing for another
+            # region is refused like this by the real endpoint.
+            return _json_error(
+                "InvalidSignatureException",
+                f"Credential should be scoped to a valid region, not '{call.region}'.",
+            )
+        denial = self._denied(PUBLIC, call.akid)
+        if denial is not None:
+            return denial
+        _, role = self.caller(call.akid)
+        return Response(
+            200,
+            {
+                "authorizationData": {
+                    "authorizationToken": self._authorization_token(PUBLIC, role),
+                    "expiresAt": time.time() + self.token_ttl,
+                }
+            },
+            content_type=_JSON_11,
+        )
+
+
+def _scope(request: Request) -> tuple[str | None, str | None]:
+    """The access key id and region of a SigV4-signed request, or (None, None)."""
+    match = _CREDENTIAL_SCOPE.search(request.headers.get("Authorization") or "")
+    if match is None:
+        return None, None
+    return match.group(1), match.group(2)
+
+
+class _Server(ThreadingHTTPServer):
+    # Handler threads may sit in a kept-alive connection of a client the test still holds;
+    # closing the server must not wait for them (they are daemon threads).
+    block_on_close = False
+
+    def __init__(self, fake: FakeAWS) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=url.path,
+            query=dict(parse_qsl(url.query)),
+            headers=self.headers,  # type: ignore[arg-type]
+            body=body,
+        )
+        fake = self.server.fake
+        try:
+            response = fake.handle(request)
+        except Exception as error:
+            fake.record_error(traceback.format_exc())
+            # 400, not 500: botocore retries 5xx with back-off, which would hide the bug
+            # behind a slow test instead of failing it at once.
+            response = _json_error("FakeAWSInternalError", f"{type(error).__name__}: {error}")
+        payload = json.dumps(response.body).encode()
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: a test's output is for the test."""
