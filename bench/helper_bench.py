@@ -1,0 +1,133 @@
+"""Benchmark of the credential helper, measured side by side in one run.
+
+These machines are noisy, so every figure is a ratio against a baseline taken in the same
+run, interleaved with it:
+
+- cache-hit `get` against `python -I -c pass` (target ≤ 2.0×);
+- cold `get` (valid SSO login, no cached token) against `aws ecr get-login-password`
+  (PyPI awscli) on the same local stand-in (target ≤ 0.5×);
+- AWS calls made by 100 `get`s on two registries under SSO profiles (target ≤ 4).
+
+Run: `.venv/bin/python bench/helper_bench.py [--runs N]`. No AWS account is used: the fake
+SSO/ECR stand-in from `tests/` answers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from conftest import HELPER, SSO, Env  # noqa: E402
+from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, GET_ROLE_CREDENTIALS, FakeAWS  # noqa: E402
+
+BIN = Path(sys.executable).parent
+DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
+PROD = "222222222222.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def isolated_environ(home: Path, fake: FakeAWS) -> tuple[Env, dict[str, str]]:
+    """An environment like the tests' `env` and `aws` fixtures, under `home`."""
+    env = Env(
+        home=home,
+        aws_config=home / ".aws" / "config",
+        docker_config_dir=home / ".docker",
+        cache_dir=home / ".cache" / "ecr-sso",
+        config_file=home / ".config" / "ecr-sso" / "config.toml",
+        sso_cache_dir=home / ".aws" / "sso" / "cache",
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ECR_SSO_"))}
+    environ.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        AWS_CONFIG_FILE=str(env.aws_config),
+        AWS_EC2_METADATA_DISABLED="true",
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    for service in ("SSO", "SSO_OIDC", "ECR", "ECR_PUBLIC"):
+        environ[f"AWS_ENDPOINT_URL_{service}"] = fake.url
+    return env, environ
+
+
+def timed(argv: Sequence[str], environ: dict[str, str], stdin: bytes = b"") -> float:
+    started = time.perf_counter()
+    result = subprocess.run(argv, input=stdin, capture_output=True, env=environ, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed: {result.stdout.decode()}{result.stderr.decode()}")
+    return elapsed
+
+
+def interleaved(
+    runs: int, first: Callable[[], float], second: Callable[[], float]
+) -> tuple[float, float]:
+    """Medians of two measurements taken alternately, so drift hits both alike."""
+    a, b = [], []
+    for _ in range(runs):
+        a.append(first())
+        b.append(second())
+    return statistics.median(a), statistics.median(b)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=40, help="runs per hot measurement")
+    args = parser.parse_args()
+    python = str(Path(sys.executable))
+
+    with FakeAWS() as fake, tempfile.TemporaryDirectory() as tmp:
+        env, environ = isolated_environ(Path(tmp) / "home", fake)
+        env.home.mkdir()
+        SSO(env, fake).login()
+
+        # 1. cache hit against a bare interpreter start
+        timed([str(HELPER), "get"], environ, DEV.encode())  # warm: fills the cache
+        base, hit = interleaved(
+            args.runs,
+            lambda: timed([python, "-I", "-c", "pass"], environ),
+            lambda: timed([str(HELPER), "get"], environ, DEV.encode()),
+        )
+
+        # 2. cold get against the AWS CLI, same login, same stand-in
+        aws_cli = shutil.which("aws", path=environ["PATH"])
+        if aws_cli is None:
+            raise SystemExit("the `aws` CLI (PyPI awscli) is not installed in this venv")
+
+        def cold_get() -> float:
+            shutil.rmtree(env.cache_dir, ignore_errors=True)
+            return timed([str(HELPER), "get"], environ, DEV.encode())
+
+        cli_argv = [aws_cli, "ecr", "get-login-password", "--profile", "dev"]
+        cold_runs = max(5, args.runs // 4)
+        cold, cli = interleaved(cold_runs, cold_get, lambda: timed(cli_argv, environ))
+
+        # 3. AWS calls for 100 gets on two registries
+        shutil.rmtree(env.cache_dir, ignore_errors=True)
+        fake.calls.clear()
+        for i in range(100):
+            timed([str(HELPER), "get"], environ, (DEV if i % 2 else PROD).encode())
+        calls = fake.count(GET_ROLE_CREDENTIALS) + fake.count(ECR_GET_AUTHORIZATION_TOKEN)
+
+    print(f"{'measurement':<52} {'median':>9} {'ratio':>7}  target")
+    print(f"{'python -I -c pass (baseline)':<52} {base * 1000:8.1f}ms {1:7.2f}")
+    print(f"{'cache-hit get':<52} {hit * 1000:8.1f}ms {hit / base:6.2f}x  <= 2.0x")
+    print(f"{'aws ecr get-login-password (baseline)':<52} {cli * 1000:8.1f}ms {1:7.2f}")
+    print(f"{'cold get (SSO login valid, no cached token)':<52} {cold * 1000:8.1f}ms "
+          f"{cold / cli:6.2f}x  <= 0.5x")
+    print(f"{'AWS calls for 100 gets on two registries':<52} {calls:>9} {'':>7}  <= 4")
+
+
+if __name__ == "__main__":
+    main()
