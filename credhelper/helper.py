@@ -6,6 +6,7 @@ clock and the settings are handed in, so the same code runs under docker and in 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -30,6 +31,20 @@ ECR_USERNAME = "AWS"
 # A password given to `docker login` for ECR carries no expiry we can read; ECR tokens
 # live 12 hours and a user logs in with a fresh one.
 STORED_TOKEN_LIFETIME = 12 * 3600
+
+# The keys of an AWS profile that decide whose credentials it yields.
+_IDENTITY_KEYS = (
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "aws_access_key_id",
+)
 
 Fetch = Callable[[Registry, "str | None"], Token]
 
@@ -118,7 +133,12 @@ class Helper:
     def _key(self, profile: str | None, registry: Registry) -> str:
         """The cache key: one token per (profile, registry)."""
         if profile is not None:
-            return f"{_safe(profile)}@{registry.key}"
+            # The profile's identity is part of the key: redefine `dev` to another role and
+            # the old role's token is no longer served under its name.
+            section = self.aws_profiles().get(profile, {})
+            identity = "\n".join(f"{k}={section.get(k, '')}" for k in _IDENTITY_KEYS)
+            digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
+            return f"{_safe(profile)}.{digest}@{registry.key}"
         # The default chain's identity is whatever the environment names; keep tokens of
         # different CI credentials apart without writing the identifiers into file names.
         who = "\n".join(
@@ -150,7 +170,11 @@ class Helper:
         cached = self.cache.get(target.key)
         if cached is not None and cached.fresh(now):
             return cached
-        with self.cache.lock(target.key):
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self.cache.lock(target.key))
+            except OSError as err:  # an unusable cache costs speed, never the answer
+                log.warning("cannot lock the token cache (%s); fetching without it", err)
             # Another process may have fetched while we waited for the lock.
             cached = self.cache.get(target.key)
             if cached is not None and cached.fresh(self.clock()):
@@ -162,13 +186,16 @@ class Helper:
                 target.choice.reason,
             )
             token = self.fetch(target.registry, target.choice.profile)
-            if token.fresh(self.clock()):
-                self.cache.put(target.key, token)
-            else:
+            if not token.fresh(self.clock()):
                 log.warning(
                     "ECR gave a token for %s that expires within the margin; not cached",
                     target.registry.key,
                 )
+                return token
+            try:
+                self.cache.put(target.key, token)
+            except OSError as err:
+                log.warning("cannot write the token cache: %s", err)
             return token
 
     def _leave_route(self, target: Target) -> None:
