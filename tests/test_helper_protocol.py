@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
 
 import pytest
-from conftest import Env, RunHelper, SSO
+from conftest import SSO, Env, RunHelper
 from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, FakeAWS
 
 from credhelper.errors import CredentialsNotFound
@@ -149,11 +150,12 @@ def test_server_url_with_unusual_characters_is_quoted(
 # -- hostile input ---------------------------------------------------------------------
 
 
-def assert_one_clean_line(result: object) -> str:
-    assert result.returncode == 1  # type: ignore[attr-defined]
-    assert result.stderr == b""  # type: ignore[attr-defined]
-    out = result.stdout.decode()  # type: ignore[attr-defined]
-    assert out.count("\n") == 1 and out.endswith("\n"), out
+def assert_one_clean_line(result: subprocess.CompletedProcess[bytes]) -> str:
+    assert result.returncode == 1
+    assert result.stderr == b""
+    out = result.stdout.decode()
+    assert out.count("\n") == 1, out
+    assert out.endswith("\n")
     assert "Traceback" not in out
     return out.strip()
 
