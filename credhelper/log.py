@@ -7,8 +7,8 @@ response bodies, which hold SSO access tokens and ECR passwords.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import logging.handlers
 import os
 from collections.abc import Mapping
 
@@ -34,9 +34,8 @@ def setup(log_dir: str, environ: Mapping[str, str]) -> str:
     root.setLevel(logging.WARNING)
     try:
         atomic.ensure_private_dir(log_dir)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=1, delay=True, encoding="utf-8"
-        )
+        _rotate(path)
+        handler: logging.Handler = logging.FileHandler(path, delay=True, encoding="utf-8")
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
         )
@@ -47,3 +46,12 @@ def setup(log_dir: str, environ: Mapping[str, str]) -> str:
     for noisy in ("botocore", "boto3", "urllib3", "keyring"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     return path
+
+
+def _rotate(path: str) -> None:
+    """Keep the log under MAX_BYTES with one older copy. Done once at start rather than by
+    logging.handlers, whose import (pickle, socket, queue) would slow every cold `get`; a
+    run writes a few lines, so the bound holds to within one run."""
+    with contextlib.suppress(OSError):
+        if os.path.getsize(path) > MAX_BYTES:
+            os.replace(path, path + ".1")

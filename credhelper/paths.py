@@ -95,8 +95,9 @@ def aws_config_file(environ: Mapping[str, str]) -> str:
 
 
 def _xdg(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name, "").strip()
-    return value or None
+    # As platformdirs: an XDG variable counts only when it holds an absolute path.
+    value = environ.get(name, "")
+    return value if value.startswith("/") else None
 
 
 def fast_cache_dir(environ: Mapping[str, str]) -> str | None:

@@ -12,6 +12,7 @@ The rules, first match wins:
 from __future__ import annotations
 
 import configparser
+import shlex
 from dataclasses import dataclass
 
 from credhelper.errors import ConfigError
@@ -43,12 +44,24 @@ def read_aws_profiles(path: str) -> dict[str, dict[str, str]]:
         raise ConfigError(f"{path}: the AWS config is malformed: {first_line}") from None
     profiles: dict[str, dict[str, str]] = {}
     for section in parser.sections():
-        name = section.strip()
-        if name == "default":
-            profiles["default"] = dict(parser.items(section))
-        elif name.startswith("profile ") and name[8:].strip():
-            profiles[name[8:].strip()] = dict(parser.items(section))
+        name = _profile_name(section)
+        if name is not None:
+            profiles[name] = dict(parser.items(section))
     return profiles
+
+
+def _profile_name(section: str) -> str | None:
+    """The profile a section header names, read as botocore reads it: `default`, or
+    exactly two shell words `profile NAME` (so `[profile 'my team']` is `my team`)."""
+    if section.strip() == "default":
+        return "default"
+    try:
+        words = shlex.split(section)
+    except ValueError:
+        return None
+    if len(words) == 2 and words[0] == "profile":
+        return words[1]
+    return None
 
 
 def choose(

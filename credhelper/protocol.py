@@ -23,12 +23,13 @@ def read_server_url(data: bytes) -> str:
     if len(data) > MAX_INPUT:
         raise UsageError(f"server URL longer than {MAX_INPUT} bytes")
     try:
-        text = data.decode("utf-8").strip()
+        # Only ASCII white space: str.strip() would also eat control characters (\x1c-\x1f).
+        text = data.decode("utf-8").strip(" \t\r\n\v\f")
     except UnicodeDecodeError:
         raise UsageError("server URL is not valid UTF-8") from None
     if not text:
         raise UsageError(NO_SERVER_URL)
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
         raise UsageError("server URL contains control characters")
     return text
 
@@ -51,7 +52,7 @@ def read_store(data: bytes) -> tuple[str, str, str]:
         if not isinstance(value, str):
             raise UsageError(f"{expected}: {name} must be a string")
         fields.append(value)
-    server_url = fields[0].strip()
+    server_url = fields[0].strip(" \t\r\n\v\f")
     if not server_url:
         raise UsageError(NO_SERVER_URL)
     return server_url, fields[1], fields[2]

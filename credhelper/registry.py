@@ -82,6 +82,9 @@ class Address:
 _HOST_CHARS = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]", re.ASCII)
 
 
+_SPACE = " \t\r\n\v\f"
+
+
 def parse_address(server_url: str) -> Address | None:
     """Return the host (and port) a Docker server URL points to, or None if it names none.
 
@@ -89,7 +92,11 @@ def parse_address(server_url: str) -> Address | None:
     prefix, and a path (`/v2/...`). Anything that is not a plain DNS name or bracketed IPv6
     literal — spaces, control characters, non-ASCII — gives None.
     """
-    text = server_url.strip().lower()
+    text = server_url.strip(_SPACE)
+    # Before lower-casing: some non-ASCII letters lower-case to ASCII (KELVIN SIGN → "k").
+    if not text.isascii():
+        return None
+    text = text.lower()
     scheme_end = text.find("://")
     if scheme_end != -1:
         text = text[scheme_end + 3 :]
@@ -114,7 +121,8 @@ def parse_address(server_url: str) -> Address | None:
         port = _parse_port(port_text)
         if port is None:
             return None
-    host = host.rstrip(".") if not host.startswith("[") else host
+    if host.endswith(".") and not host.startswith("["):
+        host = host[:-1]  # one trailing dot is the DNS root; "host.." is no host
     if not host or _HOST_CHARS.fullmatch(host) is None:
         return None
     return Address(host, port)

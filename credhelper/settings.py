@@ -27,11 +27,6 @@ from typing import Any
 
 from credhelper.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 CACHE_BACKENDS = ("file", "keyring", "none")
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 _REGION = re.compile(r"[a-z]+(?:-[a-z0-9]+)*-[0-9]+", re.ASCII)
@@ -65,19 +60,29 @@ def load(path: str) -> Settings:
     """Read and validate the config file at `path`; defaults when the file is absent."""
     try:
         with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+            data = handle.read()
     except FileNotFoundError:
         return Settings(path=path)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    # Imported here: most machines running the helper in CI have no config file at all.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
     return parse(document, path)
 
 
 def parse(document: dict[str, Any], path: str = "<config>") -> Settings:
     """Validate a parsed TOML document into `Settings`."""
-    cache = _optional(document, "cache", str, path) or "file"
+    cache = _optional(document, "cache", str, path)
+    cache = "file" if cache is None else cache
     if cache not in CACHE_BACKENDS:
         raise ConfigError(
             f"{path}: cache must be one of {', '.join(CACHE_BACKENDS)}, not {cache!r}"

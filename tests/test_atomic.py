@@ -1,0 +1,168 @@
+"""Atomic writes: a reader sees the old content or the new, never a mix, and a failed
+write leaves the old file and no debris."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from credhelper import atomic
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty folder of our own (tmp_path also holds the isolated home)."""
+    made = tmp_path / "work"
+    made.mkdir()
+    return made
+
+
+def test_new_file_is_0600(folder: Path) -> None:
+    path = folder / "new"
+    atomic.write_bytes(str(path), b"content")
+    assert path.read_bytes() == b"content"
+    assert mode_of(path) == 0o600
+
+
+def test_new_file_is_0600_under_a_permissive_umask(folder: Path) -> None:
+    path = folder / "new"
+    old = os.umask(0)
+    try:
+        atomic.write_bytes(str(path), b"content")
+    finally:
+        os.umask(old)
+    assert mode_of(path) == 0o600
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600, 0o400, 0o755])
+def test_existing_file_keeps_its_mode(folder: Path, mode: int) -> None:
+    path = folder / "config.json"
+    path.write_bytes(b"old")
+    path.chmod(mode)
+    atomic.write_bytes(str(path), b"new")
+    assert path.read_bytes() == b"new"
+    assert mode_of(path) == mode
+
+
+def test_mode_argument_forces_the_mode(folder: Path) -> None:
+    path = folder / "token"
+    path.write_bytes(b"old")
+    path.chmod(0o644)
+    atomic.write_bytes(str(path), b"new", mode=0o600)
+    assert mode_of(path) == 0o600
+    atomic.write_bytes(str(path), b"newer", mode=0o640)
+    assert mode_of(path) == 0o640
+    assert path.read_bytes() == b"newer"
+
+
+def test_replaces_the_file_not_its_content_in_place(folder: Path) -> None:
+    path = folder / "file"
+    path.write_bytes(b"old content that is longer")
+    # A reader that opened the old file keeps reading the old file.
+    with path.open("rb") as reader:
+        atomic.write_bytes(str(path), b"new")
+        assert reader.read() == b"old content that is longer"
+    assert path.read_bytes() == b"new"
+
+
+def test_leaves_no_temp_files(folder: Path) -> None:
+    path = folder / "file"
+    atomic.write_bytes(str(path), b"one")
+    atomic.write_bytes(str(path), b"two")
+    atomic.write_bytes(str(path), b"")
+    assert os.listdir(folder) == ["file"]
+    assert path.read_bytes() == b""
+
+
+def test_relative_path(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    atomic.write_bytes("relative", b"x")
+    assert (folder / "relative").read_bytes() == b"x"
+    assert os.listdir(folder) == ["relative"]
+
+
+def test_failed_rename_keeps_the_original_and_no_temp_file(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = folder / "file"
+    path.write_bytes(b"original")
+    path.chmod(0o640)
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        atomic.write_bytes(str(path), b"replacement")
+    monkeypatch.undo()
+    assert path.read_bytes() == b"original"
+    assert mode_of(path) == 0o640
+    assert [name for name in os.listdir(folder) if name.startswith(".tmp-")] == []
+    assert os.listdir(folder) == ["file"]
+
+
+def test_failed_write_keeps_the_original_and_no_temp_file(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = folder / "file"
+    path.write_bytes(b"original")
+
+    def fail(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match="Input/output error"):
+        atomic.write_bytes(str(path), b"replacement")
+    monkeypatch.undo()
+    assert path.read_bytes() == b"original"
+    assert os.listdir(folder) == ["file"]
+
+
+def test_interrupt_keeps_the_original_and_no_temp_file(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C between the write and the rename is not an Exception; it must clean up too.
+    path = folder / "file"
+    path.write_bytes(b"original")
+
+    def interrupt(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_bytes(str(path), b"replacement")
+    monkeypatch.undo()
+    assert path.read_bytes() == b"original"
+    assert os.listdir(folder) == ["file"]
+
+
+def test_missing_folder_is_an_error_not_a_partial_file(folder: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        atomic.write_bytes(str(folder / "absent" / "file"), b"x")
+    assert os.listdir(folder) == []
+
+
+def test_ensure_private_dir_creates_0700_and_returns_the_path(folder: Path) -> None:
+    base = folder / "a" / "cache"
+    made = atomic.ensure_private_dir(str(base), "tokens", "deeper")
+    assert made == str(base / "tokens" / "deeper")
+    for made_dir in (base, base / "tokens", base / "tokens" / "deeper"):
+        assert made_dir.is_dir()
+        assert mode_of(made_dir) == 0o700
+    # Calling again is fine.
+    assert atomic.ensure_private_dir(str(base), "tokens") == str(base / "tokens")
+
+
+def test_ensure_private_dir_tightens_a_loose_base(folder: Path) -> None:
+    base = folder / "cache"
+    base.mkdir()
+    base.chmod(0o755)
+    assert atomic.ensure_private_dir(str(base)) == str(base)
+    assert mode_of(base) == 0o700
