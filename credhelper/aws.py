@@ -37,7 +37,7 @@ _NETWORK_ERRORS = (
 
 def login_command(profile: str | None) -> str:
     """The command that signs a profile in again."""
-    return f"ecr-sso login {profile}" if profile else "ecr-sso login"
+    return f"aws sso login --profile {profile}" if profile else "aws sso login"
 
 
 def make_session(profile: str | None) -> Any:
@@ -118,7 +118,6 @@ def translate(
     if kind in _LOGIN_ERRORS:
         return errors.LoginRequired(
             f"the SSO login for {who} is missing or expired; run `{login_command(profile)}`"
-            f" (or `aws sso login{' --profile ' + profile if profile else ''}`)"
         )
     if kind == "NoCredentialsError":
         return errors.NoCredentials(
