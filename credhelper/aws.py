@@ -59,19 +59,26 @@ def make_session(profile: str | None) -> Any:
     return session
 
 
+def make_client(session: Any, registry: Registry) -> Any:
+    """The ECR or ECR Public client for `registry`: its region, FIPS endpoints for FIPS
+    hosts. Creating it makes no AWS call."""
+    from botocore.config import Config
+
+    return session.create_client(
+        registry.service,
+        region_name=registry.region,
+        config=Config(use_fips_endpoint=registry.fips),
+    )
+
+
 def fetch_token(registry: Registry, profile: str | None) -> Token:
     """Ask ECR (or ECR Public) for a registry password with `profile`'s credentials."""
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
     session = make_session(profile)
     started = time.monotonic()
     try:
-        client = session.create_client(
-            registry.service,
-            region_name=registry.region,
-            config=Config(use_fips_endpoint=registry.fips),
-        )
+        client = make_client(session, registry)
         if registry.service == "ecr-public":
             data = client.get_authorization_token()["authorizationData"]
         else:
