@@ -3,9 +3,9 @@
 These machines are noisy, so every figure is a ratio against a baseline taken in the same
 run, interleaved with it:
 
-- cache-hit `get` against `python -I -c pass` (target ≤ 2.0×);
+- cache-hit `get` against `python -I -c pass` (target <= 2.0x);
 - cold `get` (valid SSO login, no cached token) against `aws ecr get-login-password`
-  (PyPI awscli) on the same local stand-in (target ≤ 0.5×);
+  (PyPI awscli) on the same local stand-in (target <= 0.5x);
 - AWS calls made by 100 `get`s on two registries under SSO profiles (target ≤ 4).
 
 Run: `.venv/bin/python bench/helper_bench.py [--runs N]`. No AWS account is used: the fake
@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import HELPER, SSO, Env  # noqa: E402
-from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, GET_ROLE_CREDENTIALS, FakeAWS  # noqa: E402
+from conftest import HELPER, SSO, Env
+from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, GET_ROLE_CREDENTIALS, FakeAWS
 
 BIN = Path(sys.executable).parent
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
@@ -124,8 +124,10 @@ def main() -> None:
     print(f"{'python -I -c pass (baseline)':<52} {base * 1000:8.1f}ms {1:7.2f}")
     print(f"{'cache-hit get':<52} {hit * 1000:8.1f}ms {hit / base:6.2f}x  <= 2.0x")
     print(f"{'aws ecr get-login-password (baseline)':<52} {cli * 1000:8.1f}ms {1:7.2f}")
-    print(f"{'cold get (SSO login valid, no cached token)':<52} {cold * 1000:8.1f}ms "
-          f"{cold / cli:6.2f}x  <= 0.5x")
+    print(
+        f"{'cold get (SSO login valid, no cached token)':<52} {cold * 1000:8.1f}ms "
+        f"{cold / cli:6.2f}x  <= 0.5x"
+    )
     print(f"{'AWS calls for 100 gets on two registries':<52} {calls:>9} {'':>7}  <= 4")
 
 

@@ -134,6 +134,7 @@ class KeyringCache:
 
     name = "keyring"
     SERVICE = "ecr-sso token"
+    HINT = 'fix the keyring, or set `cache = "file"` in the ecr-sso config'
 
     def __init__(self, cache_dir: str) -> None:
         self.cache_dir = cache_dir
@@ -142,19 +143,19 @@ class KeyringCache:
     def get(self, key: str) -> Token | None:
         from credhelper import keyring_access
 
-        stored = keyring_access.get_password(self.SERVICE, key)
+        stored = keyring_access.get_password(self.SERVICE, key, hint=self.HINT)
         return None if stored is None else parse_token(stored.encode())
 
     def put(self, key: str, token: Token) -> None:
         from credhelper import keyring_access
 
-        keyring_access.set_password(self.SERVICE, key, format_token(token).decode())
+        keyring_access.set_password(self.SERVICE, key, format_token(token).decode(), hint=self.HINT)
         self._write_index(set(self.keys()) | {key})
 
     def delete(self, key: str) -> bool:
         from credhelper import keyring_access
 
-        found = keyring_access.delete_password(self.SERVICE, key)
+        found = keyring_access.delete_password(self.SERVICE, key, hint=self.HINT)
         self._write_index(set(self.keys()) - {key})
         return found
 

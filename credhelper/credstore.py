@@ -14,6 +14,10 @@ import os
 from credhelper import atomic, keyring_access
 
 SERVICE = "ecr-sso docker"
+HINT = (
+    "passwords for registries other than ECR are kept there: fix the keyring, or use"
+    " another credsStore in Docker's config.json"
+)
 
 
 class CredStore:
@@ -39,14 +43,14 @@ class CredStore:
         entry = self.index().get(address)
         if entry is None:
             return None
-        secret = keyring_access.get_password(SERVICE, address)
+        secret = keyring_access.get_password(SERVICE, address, hint=HINT)
         if secret is None:
             return None
         return entry.get("username", ""), secret
 
     def put(self, address: str, server_url: str, username: str, secret: str) -> None:
         """Keep `secret` in the keyring and the (address, username) in the index."""
-        keyring_access.set_password(SERVICE, address, secret)
+        keyring_access.set_password(SERVICE, address, secret, hint=HINT)
         entries = self.index()
         entries[address] = {"server_url": server_url, "username": username}
         self._write(entries)
@@ -55,7 +59,7 @@ class CredStore:
         """Forget `address`; False when it was not stored."""
         entries = self.index()
         known = entries.pop(address, None) is not None
-        found = keyring_access.delete_password(SERVICE, address) if known else False
+        found = keyring_access.delete_password(SERVICE, address, hint=HINT) if known else False
         if known:
             self._write(entries)
         return found or known

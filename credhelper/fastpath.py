@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-ROUTE_MAGIC = "ecr-sso-route 1"
+ROUTE_MAGIC = "ecr-sso-route 2"
 # Everything besides the two config files that can change which profile serves a host or
 # whose credentials the default chain uses. Access key IDs are identifiers, not secrets.
 FINGERPRINT_VARS = (
@@ -89,10 +89,10 @@ def answer(data: bytes, environ: Mapping[str, str]) -> str | None:
         return None
     try:
         with open(route_path(cache_dir, netloc), encoding="utf-8") as handle:
-            magic, stored_print, key = handle.read().split("\n")[:3]
+            magic, stored_print, key, backend = handle.read().split("\n")[:4]
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    if magic != ROUTE_MAGIC or not key or "/" in key or key.startswith("."):
+    if magic != ROUTE_MAGIC or backend != "file" or not key or "/" in key or key[0] == ".":
         return None
     if stored_print != fast_fingerprint(environ):
         return None
@@ -119,13 +119,15 @@ def credentials_json(server_url: str, username: str, secret: str) -> str:
     return '{"ServerURL":%s,"Username":%s,"Secret":%s}\n' % tuple(quoted)  # noqa: UP031
 
 
-def write_route(cache_dir: str, netloc: str, print_: str, key: str) -> None:
+def write_route(cache_dir: str, netloc: str, print_: str, key: str, backend: str) -> None:
     """Leave the route the next `get` for `netloc` will follow (full path only)."""
     from credhelper import atomic
 
     atomic.ensure_private_dir(cache_dir, "routes")
     atomic.write_bytes(
-        route_path(cache_dir, netloc), f"{ROUTE_MAGIC}\n{print_}\n{key}\n".encode(), mode=0o600
+        route_path(cache_dir, netloc),
+        f"{ROUTE_MAGIC}\n{print_}\n{key}\n{backend}\n".encode(),
+        mode=0o600,
     )
 
 

@@ -199,15 +199,17 @@ class Helper:
             return token
 
     def _leave_route(self, target: Target) -> None:
-        if self.cache.name != "file":
-            return
+        """Record host → token key (also what `list` reads). Only file-backed routes are
+        followed by the fast path; the others exist for `list`."""
         print_ = fastpath.fingerprint(
             self.environ, self.paths.config_file, self.paths.aws_config_file
         )
         if print_ is None or fastpath.simple_netloc(target.address.netloc) is None:
             return
         try:
-            fastpath.write_route(self.paths.cache_dir, target.address.netloc, print_, target.key)
+            fastpath.write_route(
+                self.paths.cache_dir, target.address.netloc, print_, target.key, self.cache.name
+            )
         except OSError as err:  # a read-only cache costs speed, not the answer
             log.warning("cannot write route for %s: %s", target.address.netloc, err)
 

@@ -10,7 +10,7 @@ import sys
 from credhelper import protocol
 from credhelper.cache import Token, open_cache
 from credhelper.credstore import CredStore
-from credhelper.errors import ConfigError, EcrSsoError
+from credhelper.errors import ConfigError, CredentialsNotFound, EcrSsoError
 from credhelper.helper import Helper
 from credhelper.paths import Paths
 from credhelper.registry import Registry
@@ -73,8 +73,14 @@ def run(action: str, data: bytes) -> int:
             helper.erase(protocol.read_server_url(data))
         else:
             out.write(protocol.format_list(helper.list()))
+    except CredentialsNotFound as err:
+        log.info("%s: %s", action, err)
+        out.write(f"{err}\n")
+        return 1
     except EcrSsoError as err:
-        log.info("%s failed: %s", action, err)
+        # `docker pull` does not show this line (it says "no basic auth credentials"), so
+        # the log and `ecr-sso doctor` must.
+        log.warning("%s failed: %s", action, err)
         out.write(f"{err}\n")
         return 1
     except KeyboardInterrupt:

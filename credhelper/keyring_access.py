@@ -1,5 +1,8 @@
 """The only importer of `keyring`: get, set and delete one secret, errors translated.
 
+Each caller passes the `hint` that ends the error line: what the keyring was needed for
+decides what the user can do about it.
+
 keyring's backend discovery is slow (on Linux it probes the macOS backend, which starts
 `ldconfig`), so nothing imports this module unless a secret is actually needed.
 """
@@ -11,26 +14,26 @@ from typing import Any
 from credhelper.errors import KeyringUnavailable
 
 
-def get_password(service: str, name: str) -> str | None:
+def get_password(service: str, name: str, *, hint: str) -> str | None:
     """The secret stored under (service, name), or None."""
     keyring, errors = _load()
     try:
         value: str | None = keyring.get_password(service, name)
     except errors.KeyringError as err:
-        raise _unavailable(err) from None
+        raise _unavailable(err, hint) from None
     return value
 
 
-def set_password(service: str, name: str, secret: str) -> None:
+def set_password(service: str, name: str, secret: str, *, hint: str) -> None:
     """Store `secret` under (service, name), replacing what was there."""
     keyring, errors = _load()
     try:
         keyring.set_password(service, name, secret)
     except errors.KeyringError as err:
-        raise _unavailable(err) from None
+        raise _unavailable(err, hint) from None
 
 
-def delete_password(service: str, name: str) -> bool:
+def delete_password(service: str, name: str, *, hint: str) -> bool:
     """Remove (service, name); False when there was nothing."""
     keyring, errors = _load()
     try:
@@ -38,7 +41,7 @@ def delete_password(service: str, name: str) -> bool:
     except errors.PasswordDeleteError:
         return False
     except errors.KeyringError as err:
-        raise _unavailable(err) from None
+        raise _unavailable(err, hint) from None
     return True
 
 
@@ -49,9 +52,6 @@ def _load() -> tuple[Any, Any]:
     return keyring, keyring.errors
 
 
-def _unavailable(err: Exception) -> KeyringUnavailable:
+def _unavailable(err: Exception, hint: str) -> KeyringUnavailable:
     # keyring's messages name the backend and the reason, never the secret.
-    return KeyringUnavailable(
-        f"the OS keyring is not usable ({type(err).__name__}: {err});"
-        ' set `cache = "file"` in the ecr-sso config or fix the keyring'
-    )
+    return KeyringUnavailable(f"the OS keyring is not usable ({type(err).__name__}: {err}); {hint}")

@@ -22,6 +22,10 @@ from typing import Protocol
 
 import pytest
 from fakeaws import FakeAWS
+from keyrings import secret_service  # noqa: F401
+
+# The real-client fixtures, for every test module: one dockerd per session.
+from realclients import dockerd, registry_factory  # noqa: F401
 
 BIN_DIR = Path(sys.executable).parent
 HELPER = BIN_DIR / "docker-credential-ecr-sso"

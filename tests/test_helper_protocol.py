@@ -206,7 +206,9 @@ def test_store_with_bad_json(run_helper: RunHelper, env: Env, payload: str | byt
 
     assert "s3cr3t-value" not in line
     assert line.startswith("store expects") or line == "no credentials server URL"
-    assert not any(p.is_file() for p in env.home.rglob("*") if "ecr-sso" in str(p))
+    written = [p for p in env.home.rglob("*") if p.is_file()]
+    assert all(p.name == "ecr-sso.log" for p in written), written  # nothing stored
+    assert not any(b"s3cr3t-value" in p.read_bytes() for p in written)
 
 
 def test_whitespace_only_get(run_helper: RunHelper) -> None:

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-import realclients
 from realclients import (
     Dockerd,
     RegistryFactory,
@@ -22,11 +21,6 @@ from realclients import (
 )
 
 pytestmark = pytest.mark.real_client
-
-# Until conftest.py imports these fixtures for every test module, bind them here; then
-# delete these two lines, or this module gets its own session dockerd.
-dockerd = realclients.dockerd
-registry_factory = realclients.registry_factory
 
 
 def _skopeo_env(tmp_path: Path) -> dict[str, str]:
