@@ -4,7 +4,8 @@ The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
 
     cache = "file"            # "file" (default), "keyring" or "none"
     auto_login = true
-    default_profile = "dev"
+    default_profile = "dev"   # for the repository commands
+    dockerhub_org = "connectedhome"
 
     [registries]              # host -> AWS profile
     "642976147714.dkr.ecr.eu-west-1.amazonaws.com" = "dev"
@@ -52,6 +53,8 @@ class Settings:
     cache: str = "file"
     auto_login: bool = True
     default_profile: str | None = None
+    # Docker Hub organisation whose images moved to ECR (`ecr-sso url`, `migrate`).
+    dockerhub_org: str | None = None
     # The whole document, for commands that own keys this module does not interpret.
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -116,6 +119,7 @@ def parse(document: dict[str, Any], path: str = "<config>") -> Settings:
         cache=cache,
         auto_login=True if auto_login is None else auto_login,
         default_profile=_optional(document, "default_profile", str, path),
+        dockerhub_org=_optional(document, "dockerhub_org", str, path),
         raw=document,
     )
 

@@ -100,13 +100,13 @@ class _Issued:
     session_token: str
 
 
-def _rest_error(status: int, code: str, message: str) -> Response:
+def rest_error(status: int, code: str, message: str) -> Response:
     # rest-json: botocore takes the code from the x-amzn-errortype header (the body's
     # `__type`, absent here as in the real SSO portal's answers, would only be a fallback).
     return Response(status, {"message": message}, headers={"x-amzn-errortype": code})
 
 
-def _json_error(code: str, message: str) -> Response:
+def json_error(code: str, message: str) -> Response:
     # JSON 1.1: the code is the body's `__type`; AWS answers client errors with 400.
     return Response(400, {"__type": code, "message": message}, content_type=_JSON_11)
 
@@ -138,6 +138,7 @@ class FakeAWS:
         self.throttle = 0
         self.ecr_delay = 0.0
         self.token_ttl = DEFAULT_TOKEN_TTL
+        self._reset_hooks: list[Callable[[], None]] = []
         # Later operations (SSO-OIDC's RegisterClient, StartDeviceAuthorization, CreateToken
         # and the /authorize page) are added here, one line each.
         self._rest_routes: dict[tuple[str, str], Callable[[Request], Response]] = {
@@ -195,6 +196,8 @@ class FakeAWS:
             self.throttle = 0
             self.ecr_delay = 0.0
             self.token_ttl = DEFAULT_TOKEN_TTL
+        for hook in self._reset_hooks:
+            hook()
 
     # -- state a test arranges ---------------------------------------------------------
 
@@ -265,9 +268,28 @@ class FakeAWS:
             headers={"x-amzn-errortype": code},
         )
 
-    def _record(self, call: Call) -> None:
+    def record(self, call: Call) -> None:
+        """Append a call (thread-safe); for operations added by extensions too."""
         with self._lock:
             self.calls.append(call)
+
+    _record = record
+
+    # -- extension points: other test modules add operations without editing this file --
+
+    def add_rest_route(
+        self, method: str, path: str, handler: Callable[[Request], Response]
+    ) -> None:
+        """Serve `method path` (a REST operation or a plain page) with `handler`."""
+        self._rest_routes[(method, path)] = handler
+
+    def add_json_target(self, target: str, handler: Callable[[Request], Response]) -> None:
+        """Serve requests whose X-Amz-Target is `target` with `handler`."""
+        self._json_targets[target] = handler
+
+    def add_reset_hook(self, hook: Callable[[], None]) -> None:
+        """Call `hook` on every `reset()`, so an extension's state is per test too."""
+        self._reset_hooks.append(hook)
 
     def record_error(self, description: str) -> None:
         """Note a bug of the fake itself (called by the server on an exception)."""
@@ -289,14 +311,14 @@ class FakeAWS:
             )
         )
         if not account or not role:
-            return _rest_error(400, "InvalidRequestException", "account_id and role_name needed")
+            return rest_error(400, "InvalidRequestException", "account_id and role_name needed")
         with self._lock:
             if token not in self._sso_tokens:
-                return _rest_error(
+                return rest_error(
                     401, "UnauthorizedException", "Session token not found or invalid"
                 )
             if (account, role) in self._forbidden:
-                return _rest_error(403, "ForbiddenException", "No access")
+                return rest_error(403, "ForbiddenException", "No access")
             akid = f"ASIA{next(self._akid_counter):016X}"
             issued = _Issued(account, role, secrets.token_urlsafe(96))
             self._issued[akid] = issued
@@ -328,7 +350,7 @@ class FakeAWS:
             # Simulated AWS latency, so tests can widen race windows; not a synchronisation.
             threading.Event().wait(self.ecr_delay)
         if akid is None:
-            return _json_error(
+            return json_error(
                 "MissingAuthenticationTokenException", "Missing Authentication Token"
             ), call
         with self._lock:
@@ -336,13 +358,13 @@ class FakeAWS:
             if issued is not None and (
                 request.headers.get("X-Amz-Security-Token") != issued.session_token
             ):
-                return _json_error(
+                return json_error(
                     "UnrecognizedClientException",
                     "The security token included in the request is invalid.",
                 ), call
             if self.throttle > 0:
                 self.throttle -= 1
-                return _json_error("ThrottlingException", "Rate exceeded"), call
+                return json_error("ThrottlingException", "Rate exceeded"), call
         return None, call
 
     def _denied(self, registry_account: str, akid: str) -> Response | None:
@@ -351,7 +373,7 @@ class FakeAWS:
         if not denied:
             return None
         account, role = self.caller(akid)
-        return _json_error(
+        return json_error(
             "AccessDeniedException",
             f"User: arn:aws:sts::{account}:assumed-role/{role}/x is not authorized to perform:"
             " ecr:GetAuthorizationToken on resource: *",
@@ -369,7 +391,7 @@ class FakeAWS:
         registry_ids = call.params.get("registryIds") or [caller_account]
         for registry_id in registry_ids:
             if not isinstance(registry_id, str) or not _ACCOUNT_ID.fullmatch(registry_id):
-                return _json_error(
+                return json_error(
                     "InvalidParameterException",
                     f"Invalid parameter at 'registryIds': {registry_id!r}",
                 )
@@ -402,7 +424,7 @@ class FakeAWS:
         if call.region != "us-east-1":
             # ECR Public's API exists only in us-east-1; a client signing for another
             # region is refused like this by the real endpoint.
-            return _json_error(
+            return json_error(
                 "InvalidSignatureException",
                 f"Credential should be scoped to a valid region, not '{call.region}'.",
             )
@@ -462,7 +484,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake.record_error(traceback.format_exc())
             # 400, not 500: botocore retries 5xx with back-off, which would hide the bug
             # behind a slow test instead of failing it at once.
-            response = _json_error("FakeAWSInternalError", f"{type(error).__name__}: {error}")
+            response = json_error("FakeAWSInternalError", f"{type(error).__name__}: {error}")
         payload = json.dumps(response.body).encode()
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)

@@ -1,0 +1,66 @@
+"""`ecr-sso`: the companion command. Argument parsing and printing only; the work is done
+by the library modules the commands call, and errors become exit codes in exactly one
+place (`main`).
+
+Each command group lives in its own module with a `register(subparsers)` function that
+adds its subcommands and sets `handler` to a function `(args, context) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from credhelper.cli.context import Context
+from credhelper.errors import EcrSsoError
+from credhelper.version import version
+
+log = logging.getLogger("credhelper")
+
+DESCRIPTION = """\
+Set a machine up for Amazon ECR behind AWS SSO, and look after it.
+
+Docker runs `docker-credential-ecr-sso` for every pull and push to a registry whose
+`credHelpers` entry in Docker's config.json says "ecr-sso"; this command prepares that."""
+
+# Command-group modules, in the order their commands appear in --help.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def parser() -> argparse.ArgumentParser:
+    """The full argument parser, one subparser per command."""
+    import importlib
+
+    top = argparse.ArgumentParser(
+        prog="ecr-sso",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"ecr-sso {version()}")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"credhelper.cli.{name}").register(commands)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run the command, turn our errors into a message and exit code."""
+    top = parser()
+    args = top.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        top.print_help()
+        return 0
+    try:
+        context = Context.from_environ(os.environ)
+        return int(handler(args, context))
+    except EcrSsoError as err:
+        log.warning("ecr-sso %s failed: %s", args.command, err)
+        print(f"ecr-sso: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("ecr-sso: interrupted", file=sys.stderr)
+        return 130
