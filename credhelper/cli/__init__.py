@@ -2,8 +2,10 @@
 by the library modules the commands call, and errors become exit codes in exactly one
 place (`main`).
 
-Each command group lives in its own module with a `register(subparsers)` function that
-adds its subcommands and sets `handler` to a function `(args, context) -> int`.
+Each command group lives in its own module of this package, named `*_cmd.py`, with an
+`ORDER` number (its place in --help) and a `register(subparsers)` function that adds its
+subcommands and sets `handler` to a function `(args, context) -> int`. They are found by
+name, so adding a command group touches no shared file.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from credhelper.cli.context import Context
 from credhelper.errors import EcrSsoError
@@ -26,14 +29,22 @@ Set a machine up for Amazon ECR behind AWS SSO, and look after it.
 Docker runs `docker-credential-ecr-sso` for every pull and push to a registry whose
 `credHelpers` entry in Docker's config.json says "ecr-sso"; this command prepares that."""
 
-# Command-group modules, in the order their commands appear in --help.
-COMMAND_MODULES: tuple[str, ...] = ()
+
+def command_modules() -> list[ModuleType]:
+    """Every `*_cmd` module of this package, in `ORDER`."""
+    import importlib
+    import pkgutil
+
+    found = [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+        if info.name.endswith("_cmd")
+    ]
+    return sorted(found, key=lambda module: (getattr(module, "ORDER", 100), module.__name__))
 
 
 def parser() -> argparse.ArgumentParser:
     """The full argument parser, one subparser per command."""
-    import importlib
-
     top = argparse.ArgumentParser(
         prog="ecr-sso",
         description=DESCRIPTION,
@@ -41,8 +52,8 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"ecr-sso {version()}")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"credhelper.cli.{name}").register(commands)
+    for module in command_modules():
+        module.register(commands)
     return top
 
 
