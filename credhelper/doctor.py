@@ -1,0 +1,344 @@
+"""`ecr-sso doctor`: what is wrong with this machine's setup, and the command that fixes it.
+
+Each check is a function of the machine's state returning one or more `Check`s; the
+checks that touch the network do so with short, bounded timeouts and run concurrently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from credhelper import profiles, sso_cache
+from credhelper.errors import ConfigError
+from credhelper.paths import Paths
+from credhelper.registry import parse_address, parse_registry
+from credhelper.settings import Settings, load
+
+HELPER = "docker-credential-ecr-sso"
+HELPER_NAME = "ecr-sso"  # what credHelpers entries name; docker prepends docker-credential-
+ENDPOINT_TIMEOUT = 3.0
+MAX_CLOCK_SKEW = 300.0  # SigV4 refuses requests more than 5 minutes off
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: green (`ok`) or red, what was seen, and how to fix a red one."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+
+
+@dataclass
+class Machine:
+    """What the checks read, gathered once."""
+
+    paths: Paths
+    environ: Mapping[str, str]
+    settings: Settings | None
+    settings_error: str | None
+    aws_profiles: dict[str, dict[str, str]]
+    aws_error: str | None
+    sso_sessions: dict[str, dict[str, str]]
+    docker_config: dict[str, Any] | None
+    docker_error: str | None
+    hosts: dict[str, str | None] = field(default_factory=dict)  # host → profile
+
+    @classmethod
+    def read(cls, paths: Paths, environ: Mapping[str, str]) -> Machine:
+        settings, settings_error = None, None
+        try:
+            settings = load(paths.config_file)
+        except ConfigError as err:
+            settings_error = str(err)
+        aws_profiles: dict[str, dict[str, str]] = {}
+        sessions: dict[str, dict[str, str]] = {}
+        aws_error = None
+        try:
+            aws_profiles = profiles.read_aws_profiles(paths.aws_config_file)
+            sessions = profiles.read_sso_sessions(paths.aws_config_file)
+        except ConfigError as err:
+            aws_error = str(err)
+        docker_config, docker_error = _read_docker_config(paths.docker_config_file)
+        machine = cls(
+            paths,
+            environ,
+            settings,
+            settings_error,
+            aws_profiles,
+            aws_error,
+            sessions,
+            docker_config,
+            docker_error,
+        )
+        if settings is not None:
+            machine.hosts = dict(settings.registries)
+            for host, alias in settings.aliases.items():
+                machine.hosts[host] = alias.profile
+        return machine
+
+
+def _read_docker_config(path: str) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, ValueError) as err:
+        return None, f"{path}: not readable JSON ({err})"
+    if not isinstance(data, dict):
+        return None, f"{path}: not a JSON object"
+    return data, None
+
+
+# -- the checks -------------------------------------------------------------------------
+
+
+def check_helper_on_path(machine: Machine) -> Iterable[Check]:
+    """Docker runs `docker-credential-<name>` found on PATH: it must be there, and ours."""
+    found = shutil.which(HELPER, path=machine.environ.get("PATH"))
+    if found is None:
+        yield Check(
+            "helper on PATH",
+            False,
+            f"{HELPER} is not on PATH, so docker cannot run it",
+            "install with install/install.sh, or add the folder that holds it to PATH",
+        )
+        return
+    try:
+        answer = subprocess.run(
+            [found, "version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired) as err:
+        answer = str(err)
+    if not answer.startswith(f"{HELPER} (ecr-sso)"):
+        yield Check(
+            "helper on PATH",
+            False,
+            f"{found} is not ecr-sso's helper: {answer.strip()[:80]}",
+            "put ecr-sso's bin folder first on PATH, or remove the other program",
+        )
+        return
+    yield Check("helper on PATH", True, f"{found} ({answer.strip()})")
+
+
+def check_docker_config(machine: Machine) -> Iterable[Check]:
+    """Every registry we serve has `credHelpers` → ecr-sso, and no `auths` entry (which
+    skopeo and podman read before credHelpers) shadows it."""
+    path = machine.paths.docker_config_file
+    if machine.docker_config is None:
+        yield Check("docker config", False, machine.docker_error or path, f"fix or move {path}")
+        return
+    helpers = machine.docker_config.get("credHelpers") or {}
+    auths = machine.docker_config.get("auths") or {}
+    if not machine.hosts:
+        yield Check("docker config", True, "no registries are mapped in the ecr-sso config yet")
+        return
+    missing = sorted(h for h in machine.hosts if helpers.get(h) != HELPER_NAME)
+    if missing:
+        yield Check(
+            "docker credHelpers",
+            False,
+            f"{path} does not send {', '.join(missing)} to ecr-sso",
+            "ecr-sso setup --from TEAM_FILE (or ecr-sso setup --ci --registry HOST)",
+        )
+    else:
+        yield Check("docker credHelpers", True, f"{len(machine.hosts)} registries use ecr-sso")
+    shadowed = sorted(h for h in machine.hosts if isinstance(auths.get(h), dict) and auths[h])
+    if shadowed:
+        yield Check(
+            "docker auths",
+            False,
+            f"stored logins for {', '.join(shadowed)} in {path} are used before ecr-sso by"
+            " skopeo and podman, and expire",
+            "ecr-sso setup --from TEAM_FILE --clean-auths",
+        )
+
+
+def check_aws_config(machine: Machine) -> Iterable[Check]:
+    """The profiles the map names exist, and their SSO sessions too."""
+    if machine.aws_error:
+        yield Check("aws config", False, machine.aws_error, "fix the file, or run ecr-sso setup")
+        return
+    wanted = sorted({p for p in machine.hosts.values() if p})
+    missing = [p for p in wanted if p not in machine.aws_profiles]
+    if missing:
+        yield Check(
+            "aws profiles",
+            False,
+            f"profiles {', '.join(missing)} are mapped but not in {machine.paths.aws_config_file}",
+            "ecr-sso setup --from TEAM_FILE",
+        )
+    elif wanted:
+        yield Check("aws profiles", True, f"{', '.join(wanted)} in {machine.paths.aws_config_file}")
+    for profile in wanted:
+        session = machine.aws_profiles.get(profile, {}).get("sso_session")
+        if session and session not in machine.sso_sessions:
+            yield Check(
+                "sso session",
+                False,
+                f"profile {profile} names [sso-session {session}], which is not in the AWS config",
+                "ecr-sso setup --from TEAM_FILE",
+            )
+
+
+def check_sso_logins(machine: Machine, now: float) -> Iterable[Check]:
+    """Each SSO session in use has a login that is still valid."""
+    sessions: dict[str, str] = {}
+    for profile in sorted({p for p in machine.hosts.values() if p}):
+        keys = machine.aws_profiles.get(profile, {})
+        if keys.get("sso_session"):
+            sessions.setdefault(keys["sso_session"], profile)
+        elif keys.get("sso_start_url"):
+            sessions.setdefault(keys["sso_start_url"], profile)
+    for name, profile in sorted(sessions.items()):
+        expires = sso_cache.expiry(machine.paths, name)
+        label = f"sso login {name}"
+        if expires is None:
+            yield Check(label, False, "not signed in", f"ecr-sso login {profile}")
+        elif expires <= now:
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires))
+            yield Check(label, False, f"expired at {when}", f"ecr-sso login {profile}")
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires))
+            yield Check(label, True, f"valid until {when}")
+
+
+def check_permissions(machine: Machine) -> Iterable[Check]:
+    """Secrets and what decides where they go are private to the user."""
+    loose: list[str] = []
+    for folder in (machine.paths.cache_dir, machine.paths.sso_cache_dir):
+        if os.path.isdir(folder):
+            if os.stat(folder).st_mode & 0o077 and folder == machine.paths.cache_dir:
+                loose.append(f"{folder} (folder)")
+            for root, _dirs, files in os.walk(folder):
+                loose.extend(
+                    os.path.join(root, f)
+                    for f in files
+                    if os.stat(os.path.join(root, f)).st_mode & 0o077
+                )
+    for path in (machine.paths.config_file, machine.paths.aws_config_file):
+        if os.path.isfile(path) and os.stat(path).st_mode & 0o022:
+            loose.append(f"{path} (writable by others)")
+    if loose:
+        yield Check(
+            "file permissions",
+            False,
+            f"readable or writable by others: {', '.join(loose[:5])}"
+            + (f" and {len(loose) - 5} more" if len(loose) > 5 else ""),
+            "chmod go-rwx on those files (folders: chmod 700)",
+        )
+    else:
+        yield Check("file permissions", True, "cache, SSO tokens and configs are private")
+
+
+def endpoint_checks(machine: Machine, now: Callable[[], float]) -> list[Check]:
+    """Each ECR, SSO and SSO-OIDC endpoint in use answers within the timeout, and the
+    clock agrees with theirs."""
+    urls = sorted(_endpoints(machine))
+    if not urls:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(urls))) as pool:
+        answers = list(pool.map(lambda url: _probe(url, now), urls))
+    checks: list[Check] = []
+    skews: list[float] = []
+    for url, (error, skew) in zip(urls, answers, strict=True):
+        if error is not None:
+            checks.append(
+                Check(
+                    f"endpoint {url}", False, error, "check the network, proxy (HTTPS_PROXY) or VPN"
+                )
+            )
+        else:
+            checks.append(Check(f"endpoint {url}", True, "answers"))
+            if skew is not None:
+                skews.append(skew)
+    if skews:
+        worst = max(skews, key=abs)
+        if abs(worst) > MAX_CLOCK_SKEW:
+            checks.append(
+                Check(
+                    "clock",
+                    False,
+                    f"this machine's clock is {worst:+.0f} s off AWS's",
+                    "sync the clock (e.g. timedatectl set-ntp true)",
+                )
+            )
+        else:
+            checks.append(Check("clock", True, f"within {abs(worst):.0f} s of AWS"))
+    return checks
+
+
+def _endpoints(machine: Machine) -> set[str]:
+    from credhelper import aws
+
+    urls: set[str] = set()
+    session = aws.make_session(None)
+    settings = machine.settings
+    for host in machine.hosts:
+        address = parse_address(host)
+        registry = None
+        if settings is not None and host in settings.aliases:
+            alias = settings.aliases[host]
+            from credhelper.registry import Registry
+
+            registry = Registry(host, "ecr", alias.account, alias.region, alias=True)
+        elif address is not None:
+            registry = parse_registry(address)
+        if registry is not None:
+            urls.add(aws.make_client(session, registry).meta.endpoint_url)
+    for keys in machine.sso_sessions.values():
+        region = keys.get("sso_region")
+        if region:
+            for service in ("sso", "sso-oidc"):
+                urls.add(session.create_client(service, region_name=region).meta.endpoint_url)
+    return urls
+
+
+def _probe(url: str, now: Callable[[], float]) -> tuple[str | None, float | None]:
+    """(error, clock skew in seconds) of one HTTP GET; any HTTP answer means reachable."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=ENDPOINT_TIMEOUT) as response:  # noqa: S310 - our endpoints
+            date = response.headers.get("Date")
+    except urllib.error.HTTPError as err:
+        date = err.headers.get("Date")
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        return f"no answer within {ENDPOINT_TIMEOUT:.0f} s ({reason})", None
+    if not date:
+        return None, None
+    try:
+        return None, now() - parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return None, None
+
+
+def run_checks(paths: Paths, environ: Mapping[str, str], *, network: bool = True) -> list[Check]:
+    """Every check, in the order a person would fix them."""
+    machine = Machine.read(paths, environ)
+    checks: list[Check] = list(check_helper_on_path(machine))
+    if machine.settings_error:
+        checks.append(Check("ecr-sso config", False, machine.settings_error, "fix the file"))
+    checks += check_docker_config(machine)
+    checks += check_aws_config(machine)
+    checks += check_sso_logins(machine, time.time())
+    checks += check_permissions(machine)
+    if network:
+        checks += endpoint_checks(machine, time.time)
+    return checks

@@ -1,0 +1,220 @@
+"""`ecr-sso doctor`: every check driven to green and to red, through the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BIN_DIR, SSO, Env
+from fakeaws import FakeAWS
+
+DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
+PROD = "222222222222.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def doctor(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    environ = dict(os.environ)
+    environ.update(env or {})
+    result = subprocess.run(
+        [str(BIN_DIR / "ecr-sso"), "doctor", "--json", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=False,
+        timeout=60,
+    )
+    assert result.stderr == "", result.stderr
+    report = json.loads(result.stdout)
+    assert result.returncode == (0 if report["healthy"] else 1)
+    return result.returncode, report
+
+
+def by_name(report: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    found = [c for c in report["checks"] if c["check"].startswith(prefix)]
+    assert found, f"no check named {prefix!r} in {[c['check'] for c in report['checks']]}"
+    return found
+
+
+def healthy_machine(env: Env, sso: SSO) -> None:
+    """What setup plus a login leave behind."""
+    sso.login()
+    env.write_config(f'[registries]\n"{DEV}" = "dev"\n"{PROD}" = "prod"\n')
+    env.docker_config_dir.mkdir(parents=True, exist_ok=True)
+    (env.docker_config_dir / "config.json").write_text(
+        json.dumps({"credHelpers": {DEV: "ecr-sso", PROD: "ecr-sso"}})
+    )
+
+
+def test_a_healthy_machine_is_all_green(env: Env, sso: SSO, aws: FakeAWS) -> None:
+    healthy_machine(env, sso)
+
+    code, report = doctor()
+
+    assert code == 0, [c for c in report["checks"] if not c["ok"]]
+    names = {c["check"] for c in report["checks"]}
+    assert {"helper on PATH", "docker credHelpers", "aws profiles", "sso login team"} <= names
+    assert {"file permissions", "clock"} <= names
+    assert any(n.startswith("endpoint ") for n in names)
+
+
+def test_helper_missing_from_path(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+
+    code, report = doctor("--offline", env={"PATH": "/usr/bin:/bin"})
+
+    (check,) = by_name(report, "helper on PATH")
+    assert code == 1
+    assert not check["ok"]
+    assert "install/install.sh" in check["fix"]
+
+
+def test_another_program_under_the_helpers_name(env: Env, sso: SSO, tmp_path: Path) -> None:
+    healthy_machine(env, sso)
+    impostor = tmp_path / "bin" / "docker-credential-ecr-sso"
+    impostor.parent.mkdir()
+    impostor.write_text("#!/bin/sh\necho something else\n")
+    impostor.chmod(0o755)
+
+    _, report = doctor("--offline", env={"PATH": f"{impostor.parent}:{os.environ['PATH']}"})
+
+    (check,) = by_name(report, "helper on PATH")
+    assert not check["ok"]
+    assert "is not ecr-sso's helper" in check["detail"]
+
+
+def test_missing_cred_helper_and_shadowing_auths(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    (env.docker_config_dir / "config.json").write_text(
+        json.dumps({"credHelpers": {DEV: "ecr-sso"}, "auths": {DEV: {"auth": "QVdTOnNlY3JldA=="}}})
+    )
+
+    _, report = doctor("--offline")
+
+    (helpers,) = by_name(report, "docker credHelpers")
+    (auths,) = by_name(report, "docker auths")
+    assert not helpers["ok"]
+    assert PROD in helpers["detail"]
+    assert not auths["ok"]
+    assert "--clean-auths" in auths["fix"]
+
+
+def test_malformed_docker_config(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    (env.docker_config_dir / "config.json").write_text("{not json")
+
+    _, report = doctor("--offline")
+
+    (check,) = by_name(report, "docker config")
+    assert not check["ok"]
+    assert "not readable JSON" in check["detail"]
+
+
+def test_mapped_profile_missing_from_aws_config(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    env.write_config(f'[registries]\n"{DEV}" = "staging"\n')
+
+    _, report = doctor("--offline")
+
+    (check,) = by_name(report, "aws profiles")
+    assert not check["ok"]
+    assert "staging" in check["detail"]
+
+
+def test_expired_and_missing_sso_login(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    sso.expire()
+
+    _, expired = doctor("--offline")
+    sso.cache_file("team").unlink()
+    _, missing = doctor("--offline")
+
+    (check,) = by_name(expired, "sso login team")
+    assert not check["ok"]
+    assert check["detail"].startswith("expired at ")
+    assert check["fix"] == "ecr-sso login dev"
+    (check,) = by_name(missing, "sso login team")
+    assert check["detail"] == "not signed in"
+
+
+def test_loose_permissions(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    sso.cache_file("team").chmod(0o644)
+
+    _, report = doctor("--offline")
+
+    (check,) = by_name(report, "file permissions")
+    assert not check["ok"]
+    assert str(sso.cache_file("team")) in check["detail"]
+
+
+@pytest.fixture
+def skewed_endpoint() -> Iterator[str]:
+    """An endpoint whose clock is an hour ahead."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response_only(404)
+            self.send_header("Date", formatdate(time.time() + 3600, usegmt=True))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_clock_skew(env: Env, sso: SSO, aws: FakeAWS, skewed_endpoint: str) -> None:
+    healthy_machine(env, sso)
+
+    _, report = doctor(env={"AWS_ENDPOINT_URL_ECR": skewed_endpoint})
+
+    (check,) = by_name(report, "clock")
+    assert not check["ok"]
+    assert "off AWS's" in check["detail"]
+
+
+def test_unreachable_endpoint(env: Env, sso: SSO, aws: FakeAWS) -> None:
+    healthy_machine(env, sso)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+
+    _, report = doctor(env={"AWS_ENDPOINT_URL_ECR": url})
+
+    (check,) = by_name(report, f"endpoint {url}")
+    assert not check["ok"]
+    assert "no answer" in check["detail"]
+
+
+def test_human_output(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    sso.expire()
+
+    result = subprocess.run(
+        [str(BIN_DIR / "ecr-sso"), "doctor", "--offline"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "[BAD] sso login team: expired at " in result.stdout
+    assert "      fix: ecr-sso login dev\n" in result.stdout
+    assert result.stdout.endswith("some checks failed\n")
