@@ -221,6 +221,11 @@ class FakeAWS:
         with self._lock:
             return sum(1 for call in self.calls if call.operation == operation)
 
+    def sso_token_valid(self, token: str) -> bool:
+        """Whether `token` is a valid SSO access token now (registered, not revoked)."""
+        with self._lock:
+            return token in self._sso_tokens
+
     def caller(self, akid: str) -> tuple[str, str]:
         """The (account, role) the fake takes a caller with this access key id to be."""
         with self._lock:
@@ -464,6 +469,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+    # Headers and body go out in two writes; without TCP_NODELAY the second waits for the
+    # client's delayed ACK, about 40 ms per request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
