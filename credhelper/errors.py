@@ -63,3 +63,23 @@ class CacheLocked(EcrSsoError):
 
 class KeyringUnavailable(EcrSsoError):
     """The OS keyring cannot be used on this machine."""
+
+
+class MalformedFile(ConfigError):
+    """A file `ecr-sso setup` was asked to read or edit cannot be parsed; nothing was
+    written. Exit 2, like any other malformed input."""
+
+    exit_code = 2
+
+
+class Conflict(EcrSsoError):
+    """`ecr-sso setup` would replace something the user wrote with a different value
+    (a profile, a registry mapping, a `credHelpers` entry); nothing was written. `--force`
+    replaces it. Its own exit code, so scripts can tell it from a failure."""
+
+    exit_code = 3
+
+
+class ConsentRequired(EcrSsoError):
+    """A change to content the user wrote needs consent: the person declined at the
+    prompt, or there is no terminal to ask on and `--yes` was not given."""

@@ -1,0 +1,360 @@
+"""`ecr-sso setup`, `ecr-sso teardown` and `ecr-sso registries`: arguments and printing.
+The planning and writing is `credhelper.setup`'s."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from credhelper import setup, teamfile
+from credhelper.cli.context import Context
+from credhelper.cli.output import as_json, table
+from credhelper.errors import ConsentRequired, UsageError
+from credhelper.progress import Progress
+from credhelper.teamfile import Profile
+
+ORDER = 10
+
+SETUP_DESCRIPTION = """\
+Write the AWS profiles (an [sso-session] and a [profile] per account and role), the
+registry map of ecr-sso's config, and Docker's credHelpers, from a team file and/or flags.
+Nothing else in those files changes. A second run with the same input changes nothing.
+
+Exit status: 0 done (or nothing to change), 1 failure or consent refused, 2 bad input
+or a malformed file (nothing written), 3 conflict with existing values (nothing written;
+--force replaces them)."""
+
+TEARDOWN_DESCRIPTION = """\
+Remove exactly what `ecr-sso setup` added, as recorded in [managed] of ecr-sso's config:
+its profiles and sso-session (while they hold the values setup wrote and no other profile
+uses the session), its credHelpers entries, its registry map entries. What the user has
+changed since is reported and kept, unless --force."""
+
+
+def register(subparsers: Any) -> None:
+    """Add `setup`, `teardown` and `registries`."""
+    command = subparsers.add_parser(
+        "setup",
+        help="write AWS profiles, the registry map and Docker's credHelpers",
+        description=SETUP_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = command.add_argument_group("what to set up")
+    source.add_argument(
+        "--from", dest="team_file", metavar="FILE", help="the team file (TOML; see README)"
+    )
+    source.add_argument(
+        "--profile",
+        dest="profiles",
+        action="append",
+        default=[],
+        metavar="NAME=ACCOUNT:ROLE[:REGION]",
+        help="a profile to write (repeatable); replaces the team file's profile of that name",
+    )
+    source.add_argument("--sso-start-url", metavar="URL", help="the IAM Identity Center start URL")
+    source.add_argument("--sso-region", metavar="REGION", help="the IAM Identity Center region")
+    source.add_argument(
+        "--sso-session", metavar="NAME", help="the [sso-session] name (default: from the URL)"
+    )
+    source.add_argument(
+        "--region",
+        metavar="REGION",
+        help="region of profiles that name none (default: the SSO region)",
+    )
+    source.add_argument(
+        "--legacy",
+        action="store_true",
+        help="write sso_start_url and sso_region in each profile, no [sso-session]",
+    )
+    found = command.add_argument_group("discovery (needs a valid SSO login)")
+    found.add_argument(
+        "--discover",
+        action="store_true",
+        help="a profile for every account and role the SSO login can use",
+    )
+    found.add_argument(
+        "--template",
+        metavar="T",
+        help="profile name template (default {account_name}-{role_name})",
+    )
+    found.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only roles whose account id, account name, role or 'account/role' match",
+    )
+    found.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out roles that match (as --include)",
+    )
+    ci = command.add_argument_group("CI")
+    ci.add_argument(
+        "--ci",
+        action="store_true",
+        help="only Docker's credHelpers for --registry hosts: no AWS config, no SSO",
+    )
+    ci.add_argument(
+        "--registry",
+        dest="registries",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a registry host (or an alias in ecr-sso's config) for --ci (repeatable)",
+    )
+    _safety(command)
+    command.add_argument(
+        "--clean-auths",
+        action="store_true",
+        help="remove Docker auths entries of earlier logins to these registries",
+    )
+    command.set_defaults(handler=run_setup)
+
+    teardown = subparsers.add_parser(
+        "teardown",
+        help="remove what setup added",
+        description=TEARDOWN_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _safety(teardown)
+    teardown.set_defaults(handler=run_teardown)
+
+    registries = subparsers.add_parser(
+        "registries",
+        help="list the registry map: host, profile, account, region",
+        description="The registries and aliases of ecr-sso's config, and their profiles.",
+    )
+    registries.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    registries.set_defaults(handler=run_registries)
+
+
+def _safety(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--dry-run", action="store_true", help="print a diff of every file; write nothing"
+    )
+    command.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="change content you wrote without asking (needed when stdin is not a terminal)",
+    )
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="replace (teardown: remove) entries whose values differ from setup's",
+    )
+
+
+# -- setup ---------------------------------------------------------------------------------
+
+
+def run_setup(args: argparse.Namespace, context: Context) -> int:
+    """`ecr-sso setup`."""
+    _check_flags(args)
+    if args.ci:
+        files = setup.read_files(context.paths, aws=False)
+        hosts = setup.ci_hosts(args.registries, files.settings)
+        return _carry_out(setup.plan_ci(hosts, files, force=args.force), args, context)
+    team_file = teamfile.load(args.team_file) if args.team_file else None
+    flagged = [teamfile.parse_profile_flag(text) for text in args.profiles]
+    # Every file is read and parsed before anything is written: a malformed one stops all.
+    files = setup.read_files(context.paths)
+    session, start_url, sso_region = args.sso_session, args.sso_start_url, args.sso_region
+    discovered: list[Profile] = []
+    if args.discover:
+        session, start_url, sso_region, discovered = _discover(args, context, team_file, files)
+    team = teamfile.combine(
+        team_file,
+        session=session,
+        start_url=start_url,
+        sso_region=sso_region,
+        profiles=flagged,
+        discovered=discovered,
+        default_region=args.region,
+    )
+    plan = setup.plan_setup(
+        team, files, legacy=args.legacy, force=args.force, clean_auths=args.clean_auths
+    )
+    result = _carry_out(plan, args, context)
+    if plan.changed and not args.dry_run and team.sso is not None:
+        how = (
+            f"ecr-sso login {team.profiles[0].name}"
+            if args.legacy
+            else f"ecr-sso login --sso-session {team.sso.session}"
+        )
+        context.out.write(f"next: sign in with `{how}`\n")
+    return result
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    sources = args.team_file or args.profiles or args.discover
+    if args.ci:
+        clashing = [
+            flag
+            for flag, given in (
+                ("--from", args.team_file),
+                ("--profile", args.profiles),
+                ("--discover", args.discover),
+                ("--sso-start-url", args.sso_start_url),
+                ("--sso-region", args.sso_region),
+                ("--sso-session", args.sso_session),
+                ("--region", args.region),
+                ("--legacy", args.legacy),
+                ("--clean-auths", args.clean_auths),
+            )
+            if given
+        ]
+        if clashing:
+            raise UsageError(
+                f"--ci writes only Docker's credHelpers; it does not take {', '.join(clashing)}"
+            )
+        if not args.registries:
+            raise UsageError("--ci needs at least one --registry HOST")
+        return
+    if args.registries:
+        raise UsageError("--registry is for --ci; without it, registries come from profiles")
+    if not args.discover and (args.template or args.include or args.exclude):
+        raise UsageError("--template, --include and --exclude need --discover")
+    if not sources:
+        raise UsageError(
+            "nothing to set up: give --from FILE, --profile NAME=ACCOUNT:ROLE[:REGION],"
+            " --discover, or --ci --registry HOST"
+        )
+
+
+def _discover(
+    args: argparse.Namespace,
+    context: Context,
+    team_file: teamfile.TeamFile | None,
+    files: setup.Files,
+) -> tuple[str | None, str | None, str | None, list[Profile]]:
+    """(session, start URL, SSO region, profiles) from the accounts and roles the cached
+    SSO login can use. A session already in the AWS config completes what is not given."""
+    from credhelper import discover
+
+    base = team_file or teamfile.TeamFile()
+    session = args.sso_session or base.session
+    start_url = args.sso_start_url or base.start_url
+    sso_region = args.sso_region or base.sso_region
+    if (start_url is None or sso_region is None) and files.aws is not None:
+        known = setup.sso_session_of(files.aws, session)
+        if known is not None:
+            session, start_url, sso_region = known[0], start_url or known[1], sso_region or known[2]
+    if session is None and start_url is None:
+        raise UsageError(
+            "--discover needs an SSO session: --sso-session NAME (one in the AWS config),"
+            " or --sso-start-url and --sso-region"
+        )
+    token, token_region = discover.load_access_token(context.paths, session, start_url)
+    with Progress(context.err, "listing roles:", enabled=context.interactive) as shown:
+        found = discover.discover(
+            token,
+            token_region,
+            template=args.template or discover.DEFAULT_TEMPLATE,
+            include=args.include,
+            exclude=args.exclude,
+            progress=(lambda done, total: shown.update(done, total, "accounts"))
+            if context.interactive
+            else None,
+            login_hint=discover.login_command(session),
+        )
+    if not found:
+        raise UsageError("discovery found no account and role to set up (check the filters)")
+    return (
+        session,
+        start_url,
+        sso_region or token_region,
+        setup.discovered_profiles(found, args.region),
+    )
+
+
+# -- teardown ------------------------------------------------------------------------------
+
+
+def run_teardown(args: argparse.Namespace, context: Context) -> int:
+    """`ecr-sso teardown`."""
+    files = setup.read_files(context.paths)
+    return _carry_out(setup.plan_teardown(files, force=args.force), args, context)
+
+
+# -- shared ----------------------------------------------------------------------------------
+
+
+def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> int:
+    """Show the plan; stop on conflicts; print diffs (--dry-run), or get consent where
+    needed and write."""
+    out, err = context.out, context.err
+    for note in plan.notes:
+        err.write(f"note: {note}\n")
+    for conflict in plan.conflicts:
+        err.write(f"conflict: {conflict}\n")
+    setup.check_conflicts(plan)
+    if not plan.changed:
+        out.write("nothing to change\n")
+        return 0
+    if args.dry_run:
+        for change in plan.files:
+            out.write(setup.diff(change))
+        out.write("dry run: nothing was written\n")
+        return 0
+    if plan.consent and not args.yes:
+        _consent(plan, context)
+    for action in dict.fromkeys(plan.actions + plan.consent):
+        out.write(f"{action}\n")
+    for written in setup.apply(plan):
+        saved = f" (previous version: {written.backup})" if written.backup else " (new)"
+        out.write(f"wrote {written.path}{saved}\n")
+    return 0
+
+
+def _consent(plan: setup.Plan, context: Context) -> None:
+    err = context.err
+    err.write("These changes touch content you wrote or rely on:\n")
+    for line in plan.consent:
+        err.write(f"  {line}\n")
+    if not context.interactive:
+        raise ConsentRequired(
+            "these changes need your consent, and stdin is not a terminal to ask on; nothing"
+            " was changed. Run again with --yes (--dry-run shows the changes)"
+        )
+    if not context.confirm("Make these changes?"):
+        raise ConsentRequired("nothing was changed")
+
+
+# -- registries ----------------------------------------------------------------------------
+
+
+def run_registries(args: argparse.Namespace, context: Context) -> int:
+    """`ecr-sso registries`."""
+    from credhelper import profiles, settings
+
+    ours = settings.load(context.paths.config_file)
+    names = profiles.read_aws_profiles(context.paths.aws_config_file)
+    rows = setup.registry_rows(ours, names)
+    if args.json:
+        as_json(context.out, [row.as_dict() for row in rows])
+        return 0
+    if not rows:
+        context.err.write(
+            f"no registries in {context.paths.config_file}; `ecr-sso setup` adds them\n"
+        )
+        return 0
+    table(
+        context.out,
+        ("HOST", "PROFILE", "ACCOUNT", "REGION", "KIND", "NOTE"),
+        [
+            (
+                row.host,
+                row.profile or "(by account)",
+                row.account,
+                row.region,
+                row.kind,
+                "profile not in the AWS config" if row.profile_in_aws_config is False else "",
+            )
+            for row in rows
+        ],
+    )
+    return 0

@@ -1,0 +1,127 @@
+"""Docker's config.json editor: keys keep their order, the layout is the file's own, and
+a malformed file is named with its line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docker.auth
+import pytest
+from setup_fixtures import GOLDEN
+
+from credhelper import docker_config
+from credhelper.errors import MalformedFile
+
+PATH = "/home/u/.docker/config.json"
+DESKTOP = (GOLDEN / "docker" / "docker-desktop.json").read_bytes()
+SPACES = (GOLDEN / "docker" / "four-spaces.json").read_bytes()
+
+
+def test_render_unchanged_data_is_the_same_bytes() -> None:
+    # Layouts docker and people write: tabs without a final newline, four spaces with one.
+    for original in (DESKTOP, SPACES):
+        config = docker_config.parse(PATH, original)
+        assert config.render(config.data) == original
+
+
+def test_layout_detection() -> None:
+    assert docker_config.parse(PATH, DESKTOP).indent == "\t"
+    assert docker_config.parse(PATH, DESKTOP).trailing_newline is False
+    assert docker_config.parse(PATH, SPACES).indent == "    "
+    one_line = docker_config.parse(PATH, b'{"auths": {}}')
+    assert one_line.indent is None
+    # A new file is written as the docker CLI writes one: tab-indented.
+    new = docker_config.parse(PATH, None)
+    assert new.render({"credHelpers": {"h": "ecr-sso"}}) == (
+        b'{\n\t"credHelpers": {\n\t\t"h": "ecr-sso"\n\t}\n}\n'
+    )
+
+
+def test_order_is_kept_and_new_keys_go_last() -> None:
+    config = docker_config.parse(PATH, DESKTOP)
+    data = dict(config.data)
+    data["credHelpers"] = {"h": "ecr-sso"}
+    rendered = json.loads(config.render(data))
+    assert list(rendered) == [
+        "auths",
+        "credsStore",
+        "currentContext",
+        "plugins",
+        "features",
+        "credHelpers",
+    ]
+
+
+def test_empty_file_is_an_empty_config() -> None:
+    assert docker_config.parse(PATH, b"").data == {}
+    assert docker_config.parse(PATH, b"\n  \n").data == {}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'{\n  "auths": {},\n  "credHelpers": {"a": "b",}\n}', ", line 3 column 28: Docker's"),
+        (b"[1, 2]", ": Docker's config must be a JSON object"),
+        (b'{"credHelpers": ["a"]}', ": credHelpers must map registry hosts to helper names"),
+        (b'{"credHelpers": {"a": 1}}', ": credHelpers must map registry hosts to helper names"),
+        (b'{"auths": []}', ": auths must be a JSON object"),
+        (b'{"a": "\xff"}', ": Docker's config is not valid UTF-8"),
+    ],
+)
+def test_malformed(data: bytes, expected: str) -> None:
+    with pytest.raises(MalformedFile) as caught:
+        docker_config.parse(PATH, data)
+    assert str(caught.value).startswith(PATH + expected)
+    assert caught.value.exit_code == 2
+
+
+def test_auths_for_matches_every_spelling_docker_accepts() -> None:
+    config = docker_config.parse(
+        PATH,
+        json.dumps(
+            {
+                "auths": {
+                    "https://642976147714.dkr.ecr.eu-west-1.amazonaws.com": {"auth": "x"},
+                    "642976147714.dkr.ecr.eu-west-1.amazonaws.com/v1/": {},
+                    "registry.example.internal:5000": {"auth": "y"},
+                    "registry.example.internal": {"auth": "z"},
+                    "https://index.docker.io/v1/": {"auth": "w"},
+                }
+            }
+        ).encode(),
+    )
+    assert config.auths_for(
+        ["642976147714.dkr.ecr.eu-west-1.amazonaws.com", "registry.example.internal:5000"]
+    ) == [
+        "https://642976147714.dkr.ecr.eu-west-1.amazonaws.com",
+        "642976147714.dkr.ecr.eu-west-1.amazonaws.com/v1/",
+        "registry.example.internal:5000",
+    ]
+
+
+def test_redact_hides_every_secret_value() -> None:
+    text = (
+        '{"auths": {"h": {"auth": "QVdTOnB3", "identitytoken": "t\\"x", "Password": "p",'
+        ' "registrytoken": "r", "username": "AWS"}}}'
+    )
+    redacted = docker_config.redact(text)
+    assert redacted == (
+        '{"auths": {"h": {"auth": "<redacted>", "identitytoken": "<redacted>",'
+        ' "Password": "<redacted>", "registrytoken": "<redacted>", "username": "AWS"}}}'
+    )
+    json.loads(redacted)
+
+
+def test_docker_py_reads_what_we_render(tmp_path: Path) -> None:
+    config = docker_config.parse(PATH, SPACES)
+    data = dict(config.data)
+    data["credHelpers"] = {**config.cred_helpers, "h.example": "ecr-sso"}
+    path = tmp_path / "config.json"
+    path.write_bytes(config.render(data))
+    loaded = docker.auth.load_config(config_path=str(path))
+    assert loaded.cred_helpers == {
+        "gcr.io": "gcloud",
+        "europe-docker.pkg.dev": "gcloud",
+        "h.example": "ecr-sso",
+    }
