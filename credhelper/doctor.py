@@ -157,15 +157,40 @@ def check_docker_config(machine: Machine) -> Iterable[Check]:
         )
     else:
         yield Check("docker credHelpers", True, f"{len(machine.hosts)} registries use ecr-sso")
-    shadowed = sorted(h for h in machine.hosts if isinstance(auths.get(h), dict) and auths[h])
-    if shadowed:
+    stale = sorted(h for h in machine.hosts if isinstance(auths.get(h), dict) and auths[h])
+    if stale:
+        # Within one config.json, credHelpers win over auths (docker, skopeo, podman alike);
+        # these old logins are unused, and hold a password that has long expired.
         yield Check(
             "docker auths",
-            False,
-            f"stored logins for {', '.join(shadowed)} in {path} are used before ecr-sso by"
-            " skopeo and podman, and expire",
-            "ecr-sso setup --from TEAM_FILE --clean-auths",
+            True,
+            f"old logins for {', '.join(stale)} in {path} are not used (credHelpers win);"
+            " `ecr-sso setup --from TEAM_FILE --clean-auths` removes them",
         )
+    yield from _containers_auth_files(machine)
+
+
+def _containers_auth_files(machine: Machine) -> Iterable[Check]:
+    """skopeo and podman read containers' auth.json files before Docker's config.json: a
+    login there for one of our hosts shadows the helper until its password expires."""
+    env = machine.environ
+    candidates = [env.get("REGISTRY_AUTH_FILE", "")]
+    if env.get("XDG_RUNTIME_DIR"):
+        candidates.append(os.path.join(env["XDG_RUNTIME_DIR"], "containers", "auth.json"))
+    config_home = env.get("XDG_CONFIG_HOME") or os.path.join(machine.paths.home, ".config")
+    candidates.append(os.path.join(config_home, "containers", "auth.json"))
+    for path in filter(None, candidates):
+        data, _ = _read_docker_config(path)
+        auths = (data or {}).get("auths") or {}
+        shadowed = sorted(h for h in machine.hosts if isinstance(auths.get(h), dict) and auths[h])
+        if shadowed:
+            yield Check(
+                "containers auth",
+                False,
+                f"logins for {', '.join(shadowed)} in {path} are used by skopeo and podman"
+                " before ecr-sso, and expire",
+                f"podman logout {shadowed[0]} (or skopeo logout; once per host)",
+            )
 
 
 def check_aws_config(machine: Machine) -> Iterable[Check]:

@@ -80,7 +80,15 @@ def _profile_name(section: str) -> str | None:
     exactly two shell words `profile NAME` (so `[profile 'my team']` is `my team`)."""
     if section.strip() == "default":
         return "default"
-    return _section_name(section, "profile")
+    # botocore's own test is startswith("profile"), then exactly two shell words; so
+    # `[profilex y]` is profile `y` to it, and must be to us.
+    if not section.startswith("profile"):
+        return None
+    try:
+        words = shlex.split(section)
+    except ValueError:
+        return None
+    return words[1] if len(words) == 2 else None
 
 
 def choose(

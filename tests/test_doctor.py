@@ -92,7 +92,7 @@ def test_another_program_under_the_helpers_name(env: Env, sso: SSO, tmp_path: Pa
     assert "is not ecr-sso's helper" in check["detail"]
 
 
-def test_missing_cred_helper_and_shadowing_auths(env: Env, sso: SSO) -> None:
+def test_missing_cred_helper_and_stale_auths(env: Env, sso: SSO) -> None:
     healthy_machine(env, sso)
     (env.docker_config_dir / "config.json").write_text(
         json.dumps({"credHelpers": {DEV: "ecr-sso"}, "auths": {DEV: {"auth": "QVdTOnNlY3JldA=="}}})
@@ -104,8 +104,21 @@ def test_missing_cred_helper_and_shadowing_auths(env: Env, sso: SSO) -> None:
     (auths,) = by_name(report, "docker auths")
     assert not helpers["ok"]
     assert PROD in helpers["detail"]
-    assert not auths["ok"]
-    assert "--clean-auths" in auths["fix"]
+    assert auths["ok"]  # credHelpers win within config.json: only stale
+    assert "--clean-auths" in auths["detail"]
+
+
+def test_containers_auth_file_shadows_the_helper(env: Env, sso: SSO, tmp_path: Path) -> None:
+    healthy_machine(env, sso)
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(json.dumps({"auths": {DEV: {"auth": "QVdTOnNlY3JldA=="}}}))
+
+    _, report = doctor("--offline", env={"REGISTRY_AUTH_FILE": str(auth_file)})
+
+    (check,) = by_name(report, "containers auth")
+    assert not check["ok"]
+    assert str(auth_file) in check["detail"]
+    assert check["fix"].startswith(f"podman logout {DEV}")
 
 
 def test_malformed_docker_config(env: Env, sso: SSO) -> None:

@@ -102,6 +102,8 @@ def test_read_a_realistic_config(tmp_path: Path) -> None:
         ("profile my team", None),
         ("profile", None),
         ("profiledev", None),
+        # botocore tests startswith("profile"), then takes two shell words.
+        ("profilex y", "y"),
         ("sso-session dev", None),
         ("services dev", None),
         ("preview", None),
