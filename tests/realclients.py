@@ -569,17 +569,13 @@ def _short_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="dkd", dir="/tmp")), True
 
 
-@pytest.fixture(scope="session")
-def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dockerd]:
-    """The session's dockerd, started on first use: ``.host``, ``.docker(*args, env=...)``.
-
-    Images pulled by one test stay for the next: give repositories names unique per test.
-    """
+def start_dockerd(base: Path) -> Dockerd:
+    """Start a private dockerd with its sockets and data under `base` (keep it short:
+    unix socket paths must stay under 108 bytes); stop it with `stop_dockerd`."""
     binary = require_tool("dockerd")
     docker_bin = require_tool("docker")
     if sys.platform != "linux" or os.geteuid() != 0:
         _skip_or_fail("dockerd needs root on Linux")
-    base, remove_base = _short_base(tmp_path_factory)
     sock = base / "docker.sock"
     daemon_json = base / "daemon.json"
     daemon_json.write_text("{}")  # never read a machine's /etc/docker/daemon.json
@@ -618,11 +614,30 @@ def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dockerd]:
             start_new_session=True,
         )
     daemon = Dockerd(f"unix://{sock}", base, log_path, client_config, docker_bin, proc)
-    try:
-        if not _wait_until(lambda: _ping(sock), proc, "dockerd", log_path):
-            _exited_early(proc, "dockerd", log_path)
-        yield daemon
-    finally:
+    if not _wait_until(lambda: _ping(sock), proc, "dockerd", log_path):
         _stop(proc)
+        _exited_early(proc, "dockerd", log_path)
+    return daemon
+
+
+def stop_dockerd(daemon: Dockerd) -> None:
+    """Stop a dockerd from `start_dockerd`."""
+    _stop(daemon.process)
+
+
+@pytest.fixture(scope="session")
+def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dockerd]:
+    """The session's dockerd, started on first use: ``.host``, ``.docker(*args, env=...)``.
+
+    Images pulled by one test stay for the next: give repositories names unique per test.
+    """
+    base, remove_base = _short_base(tmp_path_factory)
+    try:
+        daemon = start_dockerd(base)
+        try:
+            yield daemon
+        finally:
+            stop_dockerd(daemon)
+    finally:
         if remove_base:
             shutil.rmtree(base, ignore_errors=True)

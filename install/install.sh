@@ -1,0 +1,193 @@
+#!/bin/sh
+# Install ecr-sso for this user: an isolated Python environment, and the two commands
+# (docker-credential-ecr-sso, ecr-sso) linked into a bin directory. No sudo.
+#
+#   install/install.sh                          # from this checkout
+#   install/install.sh --team team.toml         # ... then set the machine up for the team
+#   install/install.sh --ci --registry HOST     # a CI runner: credHelpers only, no SSO
+#   install/install.sh --version 0.2.0          # a release from the package index
+#   install/install.sh --uninstall              # remove it (your own configuration stays)
+#
+# Run it again to upgrade in place; nothing else changes.
+set -eu
+
+PROG=install.sh
+say() { printf '%s\n' "$*"; }
+die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+usage() {
+    cat <<'EOF'
+Usage: install/install.sh [options]
+
+Installs ecr-sso into its own Python environment (pipx when present, else a venv in
+the user data directory) and links docker-credential-ecr-sso and ecr-sso into a bin
+directory that should be on PATH.
+
+Options:
+  --bin-dir DIR      where to link the commands (default: ~/.local/bin)
+  --version V        install release V from the package index, not this checkout
+  --team FILE        then run `ecr-sso setup --from FILE --yes` and `ecr-sso doctor`
+  --ci               a CI runner: with --registry, write only Docker's credHelpers;
+                     the helper then uses the runner's own AWS credentials
+  --registry HOST    a registry for --ci (repeatable)
+  --no-pipx          use a plain venv even when pipx is available
+  --uninstall        run `ecr-sso teardown`, remove the environment and the links;
+                     your AWS config, Docker config and team file stay
+  -h, --help         this text
+EOF
+}
+
+bin_dir="${HOME}/.local/bin"
+version=""
+team=""
+ci=0
+registries=""
+use_pipx=1
+uninstall=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bin-dir) [ $# -ge 2 ] || die "--bin-dir needs a directory"; bin_dir=$2; shift 2 ;;
+        --version) [ $# -ge 2 ] || die "--version needs a version"; version=$2; shift 2 ;;
+        --team) [ $# -ge 2 ] || die "--team needs a file"; team=$2; shift 2 ;;
+        --ci) ci=1; shift ;;
+        --registry)
+            [ $# -ge 2 ] || die "--registry needs a host"
+            registries="$registries $2"; shift 2 ;;
+        --no-pipx) use_pipx=0; shift ;;
+        --uninstall) uninstall=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option: $1" ;;
+    esac
+done
+[ -z "$registries" ] || [ "$ci" = 1 ] || die "--registry goes with --ci"
+[ "$ci" = 0 ] || [ -n "$registries" ] || die "--ci needs at least one --registry HOST"
+[ -z "$team" ] || [ -f "$team" ] || die "team file not found: $team"
+case "$team" in ""|/*) ;; *) team="$(pwd)/$team" ;; esac
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+# The user data directory, as platformdirs defines it (doctor and the tests check that
+# this agrees with platformdirs.user_data_dir("ecr-sso")).
+data_home() {
+    case "${XDG_DATA_HOME:-}" in
+        /*) printf '%s/ecr-sso' "$XDG_DATA_HOME"; return ;;
+    esac
+    case "$(uname -s)" in
+        Darwin) printf '%s/Library/Application Support/ecr-sso' "$HOME" ;;
+        *) printf '%s/.local/share/ecr-sso' "$HOME" ;;
+    esac
+}
+venv="$(data_home)/venv"
+commands="docker-credential-ecr-sso ecr-sso"
+
+find_python() {
+    for candidate in ${PYTHON:-} python3 python3.13 python3.12 python3.11 python3.10; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# A link of ours points into our environment; anything else in the bin dir is the user's.
+remove_our_links() {
+    for name in $commands; do
+        link="$bin_dir/$name"
+        if [ -L "$link" ]; then
+            case "$(readlink "$link")" in
+                "$venv"/*|*/pipx/venvs/ecr-sso/*) rm -f "$link"; say "removed $link" ;;
+            esac
+        fi
+    done
+}
+
+if [ "$uninstall" = 1 ]; then
+    if [ -x "$venv/bin/ecr-sso" ] || command -v ecr-sso >/dev/null 2>&1; then
+        ecr=$( [ -x "$venv/bin/ecr-sso" ] && echo "$venv/bin/ecr-sso" || command -v ecr-sso )
+        "$ecr" teardown --yes </dev/null || say "note: ecr-sso teardown failed; continuing"
+    fi
+    remove_our_links
+    if command -v pipx >/dev/null 2>&1 && pipx list --short 2>/dev/null | grep -q '^ecr-sso '; then
+        pipx uninstall ecr-sso >/dev/null && say "removed the pipx environment"
+    fi
+    if [ -d "$venv" ]; then
+        rm -rf "$venv"
+        say "removed $venv"
+    fi
+    say "ecr-sso is uninstalled; your AWS config, Docker config and team files are unchanged."
+    exit 0
+fi
+
+python=$(find_python) || die "ecr-sso needs Python 3.10 or newer; install it (e.g. apt-get install python3, brew install python) or set PYTHON=/path/to/python3"
+
+if [ -n "$version" ]; then
+    source_spec="ecr-sso==$version"
+elif [ -f "$here/pyproject.toml" ]; then
+    source_spec="$here"
+else
+    die "not in an ecr-sso checkout; pass --version V to install from the package index"
+fi
+
+mkdir -p "$bin_dir"
+if [ "$use_pipx" = 1 ] && command -v pipx >/dev/null 2>&1; then
+    say "installing ecr-sso with pipx from $source_spec"
+    PIPX_BIN_DIR="$bin_dir" pipx install --force --python "$python" "$source_spec" >/dev/null
+    pipx_venv="$(pipx environment --value PIPX_LOCAL_VENVS)/ecr-sso"
+    for name in $commands; do
+        # pipx exposes console scripts; make sure the helper script is linked too.
+        [ -e "$bin_dir/$name" ] || ln -sf "$pipx_venv/bin/$name" "$bin_dir/$name"
+    done
+    ecr="$bin_dir/ecr-sso"
+else
+    if [ ! -x "$venv/bin/python" ]; then
+        say "creating $venv"
+        mkdir -p "$(dirname "$venv")"
+        "$python" -m venv "$venv" || {
+            rm -rf "$venv"
+            die "$python cannot create a virtual environment; on Debian or Ubuntu: apt-get install python3-venv"
+        }
+    fi
+    say "installing ecr-sso into $venv from $source_spec"
+    export PIP_DISABLE_PIP_VERSION_CHECK=1
+    "$venv/bin/python" -m pip install --quiet --upgrade "$source_spec" \
+        || die "pip install failed (see above)"
+    if [ "$source_spec" = "$here" ]; then
+        # pip keeps an installed version that equals the checkout's, even when the code
+        # changed; reinstall ecr-sso itself (not its dependencies) so a rerun upgrades.
+        "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$here" \
+            || die "pip install failed (see above)"
+    fi
+    for name in $commands; do
+        target="$venv/bin/$name"
+        [ -x "$target" ] || die "the install did not provide $name"
+        ln -sf "$target" "$bin_dir/$name"
+    done
+    ecr="$venv/bin/ecr-sso"
+fi
+say "linked $commands into $bin_dir"
+say "$("$ecr" --version)"
+
+case ":${PATH}:" in
+    *":$bin_dir:"*) ;;
+    *)
+        say ""
+        say "warning: $bin_dir is not on your PATH, and docker finds the helper through PATH."
+        say "Add this line to your shell's startup file (~/.profile, ~/.bashrc or ~/.zshrc):"
+        say "    export PATH=\"$bin_dir:\$PATH\""
+        ;;
+esac
+
+if [ "$ci" = 1 ]; then
+    # shellcheck disable=SC2086 # registries are words on purpose
+    set -- $registries
+    args=""
+    for host in "$@"; do args="$args --registry $host"; done
+    # shellcheck disable=SC2086
+    "$ecr" setup --ci $args --yes </dev/null
+fi
+if [ -n "$team" ]; then
+    "$ecr" setup --from "$team" --yes </dev/null
+    "$ecr" doctor </dev/null || say "ecr-sso doctor found problems (above); fix them and run it again"
+fi
