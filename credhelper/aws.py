@@ -37,7 +37,11 @@ _NETWORK_ERRORS = (
 
 def login_command(profile: str | None) -> str:
     """The command that signs a profile in again."""
-    return f"aws sso login --profile {profile}" if profile else "aws sso login"
+    if not profile:
+        return "ecr-sso login"
+    import shlex
+
+    return f"ecr-sso login {shlex.quote(profile)}"
 
 
 def make_session(profile: str | None) -> Any:
@@ -140,7 +144,7 @@ def translate(
             f"cannot reach AWS{' at ' + endpoint if endpoint else ''} for {registry.host}"
             " (network, proxy or VPN?)"
         )
-    if kind == "ClientError":
+    if _is_client_error(err):
         return _client_error(err, registry, who, profile, session)
     return errors.AwsError(f"getting a token for {registry.host} failed: {kind}: {err}")
 
@@ -184,3 +188,119 @@ def _role_of(session: Any, profile: str | None) -> str | None:
         return None
     role = scoped.get("sso_role_name") or scoped.get("role_arn")
     return str(role) if role else None
+
+
+# -- sign-in: SSO-OIDC and the SSO portal ----------------------------------------------
+
+
+class OidcError(errors.AwsError):
+    """An error answer from SSO-OIDC or the SSO portal; `code` is AWS's error code
+    (`AuthorizationPendingException`, `SlowDownException`, `InvalidGrantException`, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SsoApi:
+    """The unsigned calls a sign-in makes, for one SSO region: SSO-OIDC's RegisterClient,
+    StartDeviceAuthorization and CreateToken, and the portal's Logout. botocore's failures
+    become `OidcError`, `errors.Unreachable` or `errors.AwsError`.
+
+    The endpoints are the ones botocore resolves, so `AWS_ENDPOINT_URL_SSO_OIDC` and
+    `AWS_ENDPOINT_URL_SSO` move them, and the authorize page with them."""
+
+    def __init__(self, region: str, profile: str | None = None) -> None:
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        session = make_session(profile)
+        unsigned = Config(signature_version=UNSIGNED)
+        try:
+            self._oidc = session.create_client("sso-oidc", region_name=region, config=unsigned)
+            self._portal = session.create_client("sso", region_name=region, config=unsigned)
+        except Exception as err:  # noqa: BLE001 - botocore's config errors, turned into ours
+            raise _sso_error(err, "creating the SSO client") from None
+
+    @property
+    def endpoint_url(self) -> str:
+        """SSO-OIDC's endpoint, where the authorize page lives too."""
+        return str(self._oidc.meta.endpoint_url).rstrip("/")
+
+    def register_client(self, **params: Any) -> dict[str, Any]:
+        return self._call(self._oidc.register_client, "RegisterClient", params)
+
+    def start_device_authorization(self, **params: Any) -> dict[str, Any]:
+        return self._call(self._oidc.start_device_authorization, "StartDeviceAuthorization", params)
+
+    def create_token(self, **params: Any) -> dict[str, Any]:
+        return self._call(self._oidc.create_token, "CreateToken", params)
+
+    def logout(self, access_token: str) -> None:
+        self._call(self._portal.logout, "Logout", {"accessToken": access_token})
+
+    @staticmethod
+    def _call(method: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = method(**params)
+        except Exception as err:  # noqa: BLE001 - every botocore failure becomes ours
+            raise _sso_error(err, operation) from None
+        return dict(reply)
+
+
+def _is_client_error(err: Exception) -> bool:
+    """An error answer from AWS. botocore raises a subclass of ClientError named after the
+    error code when the service models it (SSO's UnauthorizedException, SSO-OIDC's
+    AuthorizationPendingException), so the class name alone does not tell."""
+    from botocore.exceptions import ClientError
+
+    return isinstance(err, ClientError)
+
+
+def _sso_error(err: Exception, operation: str) -> errors.EcrSsoError:
+    kind = type(err).__name__
+    if _is_client_error(err):
+        error = getattr(err, "response", {}).get("Error", {})
+        code = str(error.get("Code", "")) or "Unknown"
+        # SSO-OIDC's errors carry `error_description`; the portal's `Message`.
+        detail = error.get("Message") or getattr(err, "response", {}).get("error_description")
+        return OidcError(code, f"{operation} failed: {code}" + (f": {detail}" if detail else ""))
+    if kind in _NETWORK_ERRORS:
+        endpoint = getattr(err, "kwargs", {}).get("endpoint_url", "")
+        return errors.Unreachable(
+            f"cannot reach AWS SSO{' at ' + endpoint if endpoint else ''} (network, proxy or VPN?)"
+        )
+    if kind == "ProfileNotFound":
+        return errors.ConfigError(f"{err}; check AWS_PROFILE and the AWS config")
+    if kind in ("InvalidConfigError", "NoRegionError", "InvalidRegionError"):
+        return errors.ConfigError(f"{operation}: {err}")
+    if isinstance(err, errors.EcrSsoError):
+        return err
+    return errors.AwsError(f"{operation} failed: {kind}: {err}")
+
+
+def caller_identity(profile: str) -> dict[str, str]:
+    """`sts get-caller-identity` with `profile`'s credentials: account, ARN, user id."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    session = make_session(profile)
+    try:
+        reply = session.create_client("sts").get_caller_identity()
+    except (BotoCoreError, ClientError) as err:
+        raise _identity_error(err, profile) from None
+    return {"account": reply["Account"], "arn": reply["Arn"], "user_id": reply["UserId"]}
+
+
+def _identity_error(err: Exception, profile: str) -> errors.EcrSsoError:
+    kind = type(err).__name__
+    code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
+    if kind in _LOGIN_ERRORS or code in ("UnauthorizedException", "ExpiredTokenException"):
+        return errors.LoginRequired(
+            f"the SSO login for profile '{profile}' is missing or expired;"
+            f" run `{login_command(profile)}`"
+        )
+    if kind in _NETWORK_ERRORS:
+        return errors.Unreachable(f"cannot reach AWS STS for profile '{profile}'")
+    if kind == "ProfileNotFound":
+        return errors.ConfigError(f"AWS profile '{profile}' is not in the AWS config")
+    return errors.AwsError(f"GetCallerIdentity failed for profile '{profile}': {kind}: {err}")

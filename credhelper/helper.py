@@ -7,16 +7,17 @@ clock and the settings are handed in, so the same code runs under docker and in 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from credhelper import fastpath, profiles
 from credhelper.cache import Token
 from credhelper.credstore import CredStore
-from credhelper.errors import CredentialsNotFound
+from credhelper.errors import CredentialsNotFound, LoginRequired
 from credhelper.paths import Paths
 from credhelper.registry import Address, Registry, parse_address, parse_registry
 from credhelper.settings import Settings
@@ -47,6 +48,16 @@ _IDENTITY_KEYS = (
 )
 
 Fetch = Callable[[Registry, "str | None"], Token]
+#: Called when a fetch found the SSO login of a profile (None: the default chain's)
+#: missing or expired, outside every token lock: signs in if it may and must, then
+#: returns the retry's token; otherwise raises the LoginRequired it was given (which
+#: names the command to run) or one of its own.
+SignIn = Callable[["str | None", LoginRequired, Callable[[], Token]], Token]
+
+
+def no_sign_in(profile: str | None, error: LoginRequired, retry: Callable[[], Token]) -> Token:
+    """The non-interactive `SignIn`: sign-in is needed, and the error says what to run."""
+    raise error
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,7 @@ class Helper:
         cache: TokenCache,
         fetch: Fetch,
         credstore: CredStore,
+        sign_in: SignIn = no_sign_in,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.paths = paths
@@ -92,6 +104,7 @@ class Helper:
         self.cache = cache
         self.fetch = fetch
         self.credstore = credstore
+        self.sign_in = sign_in
         self.clock = clock
         self._aws_profiles: dict[str, dict[str, str]] | None = None
 
@@ -166,6 +179,15 @@ class Helper:
         return Credentials(server_url, token.username, token.secret)
 
     def _token(self, target: Target) -> Token:
+        try:
+            return self._cached_or_fetched(target)
+        except LoginRequired as error:
+            # The token lock is released by now: a sign-in can take minutes, and the other
+            # helpers waiting for this registry must wait on the sign-in, not time out here.
+            retry = functools.partial(self._cached_or_fetched, target)
+            return self.sign_in(target.choice.profile, error, retry)
+
+    def _cached_or_fetched(self, target: Target) -> Token:
         now = self.clock()
         cached = self.cache.get(target.key)
         if cached is not None and cached.fresh(now):
@@ -257,6 +279,28 @@ class Helper:
         for address, entry in self.credstore.index().items():
             known[entry.get("server_url") or address] = entry.get("username", "")
         return known
+
+
+def profile_token_keys(keys: Iterable[str], profile: str) -> list[str]:
+    """The cache keys among `keys` that hold `profile`'s tokens (whatever its identity
+    was when they were cached)."""
+    safe = _safe(profile)
+    found = []
+    for key in keys:
+        head, at, _ = key.partition("@")
+        name, dot, digest = head.rpartition(".")
+        if at and dot and name == safe and len(digest) == 8:
+            found.append(key)
+    return found
+
+
+def remove_profile_tokens(cache: TokenCache, profile: str) -> int:
+    """Forget every ECR token cached for `profile`; how many there were."""
+    removed = 0
+    for key in profile_token_keys(cache.keys(), profile):
+        with cache.lock(key):
+            removed += cache.delete(key)
+    return removed
 
 
 def _safe(name: str) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 from credhelper import protocol
 from credhelper.cache import Token, open_cache
 from credhelper.credstore import CredStore
-from credhelper.errors import ConfigError, CredentialsNotFound, EcrSsoError
+from credhelper.errors import ConfigError, CredentialsNotFound, EcrSsoError, LoginRequired
 from credhelper.helper import Helper
 from credhelper.paths import Paths
 from credhelper.registry import Registry
@@ -36,6 +37,15 @@ def build(environ: os._Environ[str] | dict[str, str]) -> Helper:
     backend = environ.get("ECR_SSO_CACHE") or settings.cache
     if backend not in CACHE_BACKENDS:
         raise ConfigError(f"ECR_SSO_CACHE must be one of {', '.join(CACHE_BACKENDS)}")
+
+    def sign_in(profile: str | None, error: LoginRequired, retry: Callable[[], Token]) -> Token:
+        # Imported only when a login is missing: a cache hit never loads the sign-in code.
+        from credhelper import autologin
+
+        return autologin.sign_in_and_retry(
+            profile, error, retry, paths=paths, settings=settings, environ=environ
+        )
+
     return Helper(
         paths=paths,
         settings=settings,
@@ -43,6 +53,7 @@ def build(environ: os._Environ[str] | dict[str, str]) -> Helper:
         cache=open_cache(backend, paths.cache_dir),
         fetch=fetch,
         credstore=CredStore(paths.data_dir),
+        sign_in=sign_in,
     )
 
 

@@ -110,5 +110,5 @@ def test_translate_default_chain_login_hint() -> None:
     translated = aws.translate(UnauthorizedSSOTokenError(), DEV, None)
 
     assert str(translated) == (
-        "the SSO login for the default credential chain is missing or expired; run `aws sso login`"
+        "the SSO login for the default credential chain is missing or expired; run `ecr-sso login`"
     )

@@ -107,8 +107,7 @@ def test_expired_login_raises_store_error_with_the_fix(sso: SSO, store: Store) -
     assert type(raised.value) is StoreError, "not CredentialsNotFound: docker must not go on"
     message = str(raised.value)
     assert "profile 'dev'" in message
-    # The command to run (`aws sso login --profile dev`, or an `ecr-sso login dev`).
-    assert "sso login" in message
+    assert "run `ecr-sso login dev`" in message
 
 
 @pytest.mark.real_client

@@ -233,7 +233,7 @@ def test_expired_sso_login_names_the_fix(sso: SSO, aws: FakeAWS, run_helper: Run
     line = error_line(run_helper("get", DEV))
 
     assert "profile 'dev'" in line
-    assert line.endswith("run `aws sso login --profile dev`")
+    assert line.endswith("run `ecr-sso login dev`")
     assert aws.count(ECR_GET_AUTHORIZATION_TOKEN) == 0
 
 
