@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import HELPER, SSO, Env, RunHelper
@@ -382,20 +383,28 @@ def test_cache_files_are_private(env: Env, sso: SSO, run_helper: RunHelper) -> N
         assert path.stat().st_mode & 0o777 == expected, path
 
 
-def test_concurrent_cold_gets_make_one_token_call(env: Env, sso: SSO, aws: FakeAWS) -> None:
+def test_concurrent_cold_gets_make_one_token_call(
+    env: Env, sso: SSO, aws: FakeAWS, tmp_path: Path
+) -> None:
     sso.login()
     aws.ecr_delay = 0.5  # AWS latency: every process reaches the lock while the first waits
-    procs = [
-        subprocess.Popen(
-            [str(HELPER), "get"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(os.environ),
-        )
-        for _ in range(32)
-    ]
-    outputs = [p.communicate(DEV.encode(), timeout=60) for p in procs]
+    request = tmp_path / "request"
+    request.write_text(DEV)
+    # Each reads its request from the file, so all 32 run at once (feeding pipes with one
+    # communicate() after another would run them one at a time).
+    procs = []
+    for _ in range(32):
+        with request.open("rb") as stdin:
+            procs.append(
+                subprocess.Popen(
+                    [str(HELPER), "get"],
+                    stdin=stdin,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=dict(os.environ),
+                )
+            )
+    outputs = [p.communicate(timeout=60) for p in procs]
 
     assert [p.returncode for p in procs] == [0] * 32, outputs[0]
     assert {out for out, _ in outputs} == {outputs[0][0]}
