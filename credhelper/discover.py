@@ -18,10 +18,7 @@ This module is on the `ecr-sso` command's path only, never on the credential hel
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import json
 import logging
-import os
 import random
 import re
 import shlex
@@ -31,11 +28,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from credhelper import errors
+from credhelper import errors, sso_cache
 from credhelper.paths import Paths
 
 log = logging.getLogger(__name__)
@@ -58,7 +54,6 @@ OWN_MAX_DELAY = 20.0
 #: A token that expires within this many seconds is treated as expired already.
 EXPIRY_MARGIN = 60.0
 
-_EXPIRES_AT = "%Y-%m-%dT%H:%M:%SZ"
 _UNSAFE = re.compile(r"[^a-z0-9._]+")
 _NETWORK_ERRORS = (
     "EndpointConnectionError",
@@ -83,18 +78,11 @@ class Found:
 
 
 def login_command(session: str | None, profile: str | None = None) -> str:
-    """The AWS CLI command that signs in again: for an sso-session, else for a profile
-    (a placeholder when the profile's name is not known)."""
+    """The command that signs in again: for an sso-session, else for a profile (a
+    placeholder when the profile's name is not known)."""
     if session:
-        return f"aws sso login --sso-session {shlex.quote(session)}"
-    return f"aws sso login --profile {shlex.quote(profile) if profile else 'PROFILE'}"
-
-
-def cache_file(paths: Paths, key: str) -> str:
-    """Where the AWS CLI caches the SSO token for `key`: an sso-session's name, or the
-    start URL of a legacy profile."""
-    name = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
-    return os.path.join(paths.sso_cache_dir, f"{name}.json")
+        return f"ecr-sso login --sso-session {shlex.quote(session)}"
+    return f"ecr-sso login {shlex.quote(profile) if profile else 'PROFILE'}"
 
 
 def load_access_token(paths: Paths, session: str | None, start_url: str | None) -> tuple[str, str]:
@@ -104,7 +92,7 @@ def load_access_token(paths: Paths, session: str | None, start_url: str | None) 
     `<sha1(start URL)>.json` for a legacy profile; with both given, the session's file is
     tried first, then the start URL's. A token that is missing, unreadable, expired or
     expiring within `EXPIRY_MARGIN` seconds raises `errors.LoginRequired` naming
-    `aws sso login --sso-session NAME` (or `--profile` for the legacy form). A session
+    `ecr-sso login --sso-session NAME` (or a profile, for the legacy form). A session
     whose cached login is for a different start URL than `start_url` raises
     `errors.ConfigError`: its accounts are not the ones asked for. The token is never
     refreshed here and never logged."""
@@ -114,7 +102,7 @@ def load_access_token(paths: Paths, session: str | None, start_url: str | None) 
     for key in (session, start_url):
         if not key:
             continue
-        cached = _read_cache(cache_file(paths, key))
+        cached = _read_cache(paths, key)
         if cached is None:
             continue
         token, region, cached_url = cached
@@ -138,45 +126,24 @@ def load_access_token(paths: Paths, session: str | None, start_url: str | None) 
     )
 
 
-def _read_cache(path: str) -> tuple[str, str, str | None] | None:
-    """(token, region, start URL) of a usable cache file, else None (logged, never the token)."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            content = json.load(file)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as err:
-        log.warning("ignoring the unreadable SSO token cache %s: %s", path, type(err).__name__)
-        return None
-    if not isinstance(content, dict):
+def _read_cache(paths: Paths, key: str) -> tuple[str, str, str | None] | None:
+    """(token, region, start URL) of a usable cached login, else None (never the token)."""
+    content = sso_cache.read(paths, key)
+    if content is None:
         return None
     token, region, expires = (content.get(k) for k in ("accessToken", "region", "expiresAt"))
     if not (isinstance(token, str) and token and isinstance(region, str) and region):
-        log.info("the SSO token cache %s has no access token or region", path)
+        log.info("the cached SSO login of %s has no access token or region", key)
         return None
-    expires_at = _parse_expiry(expires)
+    try:
+        expires_at = sso_cache.parse_time(expires) if isinstance(expires, str) else None
+    except ValueError:
+        expires_at = None
     if expires_at is None or expires_at <= time.time() + EXPIRY_MARGIN:
-        log.info("the SSO token in %s has expired (or expires within a minute)", path)
+        log.info("the cached SSO login of %s has expired (or expires within a minute)", key)
         return None
     start_url = content.get("startUrl")
     return token, region, start_url if isinstance(start_url, str) else None
-
-
-def _parse_expiry(value: object) -> float | None:
-    """`expiresAt` as a POSIX time. The AWS CLI writes `%Y-%m-%dT%H:%M:%SZ` (UTC); other
-    tools write ISO 8601 with an offset or fractions, accepted too. None: unparsable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.strptime(value, _EXPIRES_AT).replace(tzinfo=timezone.utc)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("UTC", ""))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 def _same_url(a: str, b: str) -> bool:
@@ -304,7 +271,7 @@ def discover(
         raise errors.UsageError(f"max_workers must be at least 1, not {max_workers}")
     from botocore.exceptions import BotoCoreError, ClientError
 
-    hint = login_hint or "aws sso login"
+    hint = login_hint or "ecr-sso login"
     started = time.monotonic()
     try:
         client = portal_client(region, max_workers)

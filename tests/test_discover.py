@@ -77,21 +77,21 @@ def test_missing_session_login_names_the_command(env: Env) -> None:
         load_access_token(_paths(), "team", None)
     assert str(raised.value) == (
         "no valid SSO login for session 'team' (missing or expired); run"
-        " `aws sso login --sso-session team`"
+        " `ecr-sso login --sso-session team`"
     )
 
 
 def test_expired_session_login_names_the_command(sso: SSO) -> None:
     sso.login(session="team")
     sso.expire("team")
-    with pytest.raises(errors.LoginRequired, match=r"run `aws sso login --sso-session team`$"):
+    with pytest.raises(errors.LoginRequired, match=r"run `ecr-sso login --sso-session team`$"):
         load_access_token(_paths(), "team", None)
 
 
 def test_missing_or_expired_legacy_login_names_the_profile_form(env: Env) -> None:
     url = "https://legacy.awsapps.com/start"
     expected = (
-        f"no valid SSO login for {url} (missing or expired); run `aws sso login --profile"
+        f"no valid SSO login for {url} (missing or expired); run `ecr-sso login"
         f" PROFILE` with a profile whose sso_start_url is {url}"
     )
     with pytest.raises(errors.LoginRequired) as missing:
@@ -304,11 +304,11 @@ def test_unknown_token_is_login_required_with_the_command(portal: FakePortal) ->
         discover(
             "aoa-not-a-valid-token",
             "eu-west-1",
-            login_hint="aws sso login --sso-session team",
+            login_hint="ecr-sso login --sso-session team",
         )
     assert str(raised.value) == (
         "the SSO portal refused the sign-in (expired or revoked) while listing the SSO"
-        " accounts; run `aws sso login --sso-session team`"
+        " accounts; run `ecr-sso login --sso-session team`"
     )
     assert portal.count(LIST_ACCOUNTS) == 1  # not retried: retrying cannot help
 
@@ -321,7 +321,7 @@ def test_token_refused_while_listing_roles_stops_discovery(portal: FakePortal) -
         if done == 0:  # the accounts are listed, no role listing has started
             portal.revoke(token)
 
-    with pytest.raises(errors.LoginRequired, match=r"run `aws sso login`$"):
+    with pytest.raises(errors.LoginRequired, match=r"run `ecr-sso login`$"):
         discover(token, "eu-west-1", progress=revoke)
     # The first refusal cancelled what had not started.
     assert portal.count(LIST_ACCOUNTS) == 10
