@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from credhelper.cli import output
 from credhelper.cli.context import Context
 from credhelper.errors import UsageError
+from credhelper.progress import Progress
 
 if TYPE_CHECKING:
     from credhelper.ecr_api import Ecr, Image, Repository
@@ -303,11 +304,21 @@ def run_migrate(args: argparse.Namespace, context: Context) -> int:
     items = migrate.sources(args.sources, _settings(context).dockerhub_org, args.tags)
     target = _target(args, context)
 
+    # What is being copied now is one line redrawn on a terminal, and nothing elsewhere
+    # (the per-tag report on stdout says it once done); a created repository is news and
+    # is always said.
     def progress(line: str) -> None:
+        if line.startswith("copying "):
+            shown.message(line)
+            return
+        shown.close()
         context.err.write(line + "\n")
         context.err.flush()
 
-    with migrate.dest_authfile(target.host) as authfile:
+    with (
+        Progress(context.err, "migrate:", enabled=context.interactive) as shown,
+        migrate.dest_authfile(target.host) as authfile,
+    ):
         outcomes = migrate.migrate(
             items,
             ecr=Ecr(target),
