@@ -236,6 +236,6 @@ def test_discover_without_a_login_says_how_to_sign_in(env: Env) -> None:
     assert result.returncode == 1
     assert result.stderr == (
         "ecr-sso: no valid SSO login for session 'team' (missing or expired); run"
-        " `aws sso login --sso-session team`\n"
+        " `ecr-sso login --sso-session team`\n"
     )
     assert not env.aws_config.exists()
