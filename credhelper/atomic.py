@@ -27,6 +27,21 @@ def ensure_private_dir(base: str, *parts: str) -> str:
     return path
 
 
+def read_bytes_if_exists(path: str, what: str) -> bytes | None:
+    """The bytes of `path`, or None when it does not exist; any other failure is a
+    one-line ConfigError naming `what` the file is (for the editors, which read before
+    they plan a change)."""
+    from credhelper.errors import ConfigError
+
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read {what}: {err.strerror}") from None
+
+
 def write_bytes(path: str, data: bytes, *, mode: int | None = None) -> None:
     """Atomically replace `path` with `data`.
 

@@ -26,7 +26,8 @@ READ_TIMEOUT = 4.0
 MAX_ATTEMPTS = 2
 
 _LOGIN_ERRORS = ("SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError")
-_NETWORK_ERRORS = (
+# botocore's exception class names for "the endpoint did not answer".
+NETWORK_ERRORS = (
     "EndpointConnectionError",
     "ConnectTimeoutError",
     "ReadTimeoutError",
@@ -138,7 +139,7 @@ def translate(
         )
     if kind in ("InvalidConfigError", "PartialCredentialsError", "NoRegionError"):
         return errors.ConfigError(f"{who}: {err}")
-    if kind in _NETWORK_ERRORS:
+    if kind in NETWORK_ERRORS:
         endpoint = getattr(err, "kwargs", {}).get("endpoint_url", "")
         return errors.Unreachable(
             f"cannot reach AWS{' at ' + endpoint if endpoint else ''} for {registry.host}"
@@ -265,7 +266,7 @@ def _sso_error(err: Exception, operation: str) -> errors.EcrSsoError:
         # SSO-OIDC's errors carry `error_description`; the portal's `Message`.
         detail = error.get("Message") or getattr(err, "response", {}).get("error_description")
         return OidcError(code, f"{operation} failed: {code}" + (f": {detail}" if detail else ""))
-    if kind in _NETWORK_ERRORS:
+    if kind in NETWORK_ERRORS:
         endpoint = getattr(err, "kwargs", {}).get("endpoint_url", "")
         return errors.Unreachable(
             f"cannot reach AWS SSO{' at ' + endpoint if endpoint else ''} (network, proxy or VPN?)"
@@ -299,7 +300,7 @@ def _identity_error(err: Exception, profile: str) -> errors.EcrSsoError:
             f"the SSO login for profile '{profile}' is missing or expired;"
             f" run `{login_command(profile)}`"
         )
-    if kind in _NETWORK_ERRORS:
+    if kind in NETWORK_ERRORS:
         return errors.Unreachable(f"cannot reach AWS STS for profile '{profile}'")
     if kind == "ProfileNotFound":
         return errors.ConfigError(f"AWS profile '{profile}' is not in the AWS config")

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from credhelper import atomic
 from credhelper.errors import ConfigError, EcrSsoError, MalformedFile
 
 LABEL = "AWS config"
@@ -136,13 +137,7 @@ def _only(found: list[Section], what: str, path: str) -> Section | None:
 def read(path: str) -> AwsConfig:
     """Read and parse the AWS config at `path` (absent: empty). `MalformedFile` names the
     file and line of anything botocore could not read; nothing is changed by reading."""
-    try:
-        with open(path, "rb") as handle:
-            data: bytes | None = handle.read()
-    except FileNotFoundError:
-        data = None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read the AWS config: {err.strerror}") from None
+    data = atomic.read_bytes_if_exists(path, "the AWS config")
     return parse(path, data)
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from credhelper import errors, sso_cache
+from credhelper.aws import NETWORK_ERRORS
 from credhelper.paths import Paths
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,6 @@ OWN_MAX_DELAY = 20.0
 EXPIRY_MARGIN = 60.0
 
 _UNSAFE = re.compile(r"[^a-z0-9._]+")
-_NETWORK_ERRORS = (
-    "EndpointConnectionError",
-    "ConnectTimeoutError",
-    "ReadTimeoutError",
-    "ConnectionClosedError",
-    "ProxyConnectionError",
-)
 
 
 @dataclass(frozen=True)
@@ -458,7 +452,7 @@ def _throttled(err: Any) -> bool:
 def _translate(err: Exception, hint: str, doing: str) -> errors.EcrSsoError:
     """One actionable line for a botocore failure while `doing` something."""
     kind = type(err).__name__
-    if kind in _NETWORK_ERRORS:
+    if kind in NETWORK_ERRORS:
         url = urlsplit(str(getattr(err, "kwargs", {}).get("endpoint_url", "")))
         endpoint = f"{url.scheme}://{url.netloc}" if url.netloc else ""
         return errors.Unreachable(

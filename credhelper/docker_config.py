@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from credhelper.errors import ConfigError, MalformedFile
+from credhelper import atomic
+from credhelper.errors import MalformedFile
 from credhelper.registry import parse_address
 
 LABEL = "Docker config"
@@ -67,13 +68,7 @@ class DockerConfig:
 def read(path: str) -> DockerConfig:
     """Read and check Docker's config at `path` (absent: empty). `MalformedFile` names the
     file and the line of what docker could not read either."""
-    try:
-        with open(path, "rb") as handle:
-            data: bytes | None = handle.read()
-    except FileNotFoundError:
-        data = None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read Docker's config: {err.strerror}") from None
+    data = atomic.read_bytes_if_exists(path, "Docker's config")
     return parse(path, data)
 
 

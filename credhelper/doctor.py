@@ -312,17 +312,14 @@ def _endpoints(machine: Machine) -> set[str]:
 
     urls: set[str] = set()
     session = aws.make_session(None)
-    settings = machine.settings
     for host in machine.hosts:
         address = parse_address(host)
+        if address is None:
+            continue
         registry = None
-        if settings is not None and host in settings.aliases:
-            alias = settings.aliases[host]
-            from credhelper.registry import Registry
-
-            registry = Registry(host, "ecr", alias.account, alias.region, alias=True)
-        elif address is not None:
-            registry = parse_registry(address)
+        if machine.settings is not None:
+            registry = machine.settings.alias_registry(address)
+        registry = registry or parse_registry(address)
         if registry is not None:
             urls.add(aws.make_client(session, registry).meta.endpoint_url)
     for keys in machine.sso_sessions.values():

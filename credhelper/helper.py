@@ -125,17 +125,7 @@ class Helper:
         return Target(address, registry, choice, self._key(choice.profile, registry))
 
     def _registry(self, address: Address) -> Registry | None:
-        for name in (address.netloc, address.host):
-            alias = self.settings.aliases.get(name)
-            if alias is not None:
-                return Registry(
-                    host=address.netloc,
-                    service="ecr",
-                    account=alias.account,
-                    region=alias.region,
-                    alias=True,
-                )
-        return parse_registry(address)
+        return self.settings.alias_registry(address) or parse_registry(address)
 
     def aws_profiles(self) -> dict[str, dict[str, str]]:
         """The AWS config's profiles, read once per run."""

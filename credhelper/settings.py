@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from credhelper.errors import ConfigError
+from credhelper.registry import Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
@@ -60,6 +61,21 @@ class Settings:
     dockerhub_org: str | None = None
     # The whole document, for commands that own keys this module does not interpret.
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def alias_registry(self, address: Address) -> Registry | None:
+        """The registry an alias in this config puts behind `address` (matched as
+        `host:port`, then as `host`), or None."""
+        for name in (address.netloc, address.host):
+            alias = self.aliases.get(name)
+            if alias is not None:
+                return Registry(
+                    host=address.netloc,
+                    service="ecr",
+                    account=alias.account,
+                    region=alias.region,
+                    alias=True,
+                )
+        return None
 
 
 def load(path: str) -> Settings:

@@ -44,7 +44,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import Table
 
-from credhelper import settings
+from credhelper import atomic, settings
 from credhelper.errors import ConfigError, MalformedFile
 
 LABEL = "ecr-sso config"
@@ -254,13 +254,7 @@ def _plain_table(values: Mapping[str, str]) -> Table:
 def read(path: str) -> SettingsFile:
     """Read our config at `path` (absent: a new document with a short header comment).
     `MalformedFile` names the file and line of bad TOML, or the key of a bad value."""
-    try:
-        with open(path, "rb") as handle:
-            data: bytes | None = handle.read()
-    except FileNotFoundError:
-        data = None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    data = atomic.read_bytes_if_exists(path, "the ecr-sso config")
     return parse(path, data)
 
 

@@ -108,7 +108,7 @@ def registry_for_host(text: str, settings: Settings) -> tuple[Address, Registry]
     address = parse_address(text)
     if address is None:
         raise UsageError(f"not a registry host: {text!r}")
-    found = _alias(address, settings) or parse_registry(address)
+    found = settings.alias_registry(address) or parse_registry(address)
     if found is None:
         raise UsageError(
             f"{address.netloc} is not an ECR registry; to use a host in front of one, add"
@@ -117,21 +117,6 @@ def registry_for_host(text: str, settings: Settings) -> tuple[Address, Registry]
     if found.service != "ecr":
         raise UsageError(f"{address.host} is ECR Public: the repository commands serve private ECR")
     return address, found
-
-
-def _alias(address: Address, settings: Settings) -> Registry | None:
-    # The credential helper's alias lookup (helper.Helper._registry): host:port, then host.
-    for name in (address.netloc, address.host):
-        alias = settings.aliases.get(name)
-        if alias is not None:
-            return Registry(
-                host=address.netloc,
-                service="ecr",
-                account=alias.account,
-                region=alias.region,
-                alias=True,
-            )
-    return None
 
 
 def _profile_target(
