@@ -29,7 +29,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import fakeaws
 from fakeaws import FakeAWS
 from fakeportal import LIST_ACCOUNT_ROLES, LIST_ACCOUNTS, FakePortal, organisation
 
@@ -104,21 +103,8 @@ def main() -> None:
     parser.add_argument(
         "--page-size", type=int, default=100, help="accounts per ListAccounts page (max 100)"
     )
-    parser.add_argument(
-        "--fake-as-is",
-        action="store_true",
-        help="keep the fake's Nagle stall (about 40 ms per keep-alive request; see below)",
-    )
     args = parser.parse_args()
     latency = args.latency_ms / 1000
-
-    # FakeAWS writes a response's headers and body in two sends with Nagle's algorithm on,
-    # so on a kept-alive connection each answer waits for the client's delayed ACK (about
-    # 40 ms on Linux) — an artefact no real endpoint has, which would swamp what is measured
-    # here. The stdlib's own switch turns it off, in this process only.
-    handler = getattr(fakeaws, "_Handler", None)
-    if not args.fake_as_is and handler is not None:
-        handler.disable_nagle_algorithm = True
 
     calls: list[int] = []
     with FakeAWS() as fake, tempfile.TemporaryDirectory() as tmp:
@@ -138,7 +124,7 @@ def main() -> None:
 
     pages, roles = calls
     print(f"{ACCOUNTS} accounts x {ROLES} roles; {args.page_size} accounts per page;")
-    print(f"fake as is (Nagle stall kept): {args.fake_as_is}; median of {args.runs} runs")
+    print(f"median of {args.runs} runs")
     print("(one page call: ListAccounts, one page, through discovery's own client)")
     print(f"{'measurement':<50} {'median':>10} {'ratio':>8}")
     print(f"{'one page call, no latency (baseline)':<50} {base0 * 1000:8.1f}ms {1:8.1f}")
