@@ -231,3 +231,17 @@ def test_human_output(env: Env, sso: SSO) -> None:
     assert "[BAD] sso login team: expired at " in result.stdout
     assert "      fix: ecr-sso login dev\n" in result.stdout
     assert result.stdout.endswith("some checks failed\n")
+
+
+def test_profile_names_a_missing_sso_session(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    text = env.aws_config.read_text()
+    start = text.index("[sso-session team]")
+    end = text.index("[profile", start)
+    env.aws_config.write_text(text[:start] + text[end:])
+
+    _, report = doctor("--offline")
+
+    (check,) = by_name(report, "sso session")
+    assert not check["ok"]
+    assert "[sso-session team]" in check["detail"]

@@ -185,3 +185,27 @@ def test_uninstall_leaves_the_users_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in (home / ".local" / "bin").iterdir()) == ["someone-elses-tool"]
     assert not (home / ".local" / "share" / "ecr-sso" / "venv").exists()
     assert (home / ".aws" / "config").read_text() == "[default]\nregion = eu-west-1\n"
+
+
+def test_with_pipx_on_path(tmp_path: Path) -> None:
+    """pipx, when present, is used instead of a plain venv; uninstall removes it again."""
+    home = tmp_path / "pipx-user"
+    home.mkdir()
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "pipx").symlink_to(Path(sys.executable).parent / "pipx")
+    pipx_home = tmp_path / "pipx"
+    env = {"PATH": f"{tools}:{SYSTEM_PATH}", "PIPX_HOME": str(pipx_home)}
+
+    run_install(home, env=env)
+
+    venv = pipx_home / "venvs" / "ecr-sso"
+    for name in ("docker-credential-ecr-sso", "ecr-sso"):
+        link = home / ".local" / "bin" / name
+        assert Path(os.readlink(link)).parent == venv / "bin"
+    assert not (home / ".local" / "share" / "ecr-sso" / "venv").exists()
+
+    run_install(home, "--uninstall", env=env)
+
+    assert not venv.exists()
+    assert list((home / ".local" / "bin").iterdir()) == []
