@@ -209,15 +209,19 @@ def check_aws_config(machine: Machine) -> Iterable[Check]:
         )
     elif wanted:
         yield Check("aws profiles", True, f"{', '.join(wanted)} in {machine.paths.aws_config_file}")
+    missing_sessions: dict[str, list[str]] = {}
     for profile in wanted:
         session = machine.aws_profiles.get(profile, {}).get("sso_session")
         if session and session not in machine.sso_sessions:
-            yield Check(
-                "sso session",
-                False,
-                f"profile {profile} names [sso-session {session}], which is not in the AWS config",
-                "ecr-sso setup --from TEAM_FILE",
-            )
+            missing_sessions.setdefault(session, []).append(profile)
+    for session, names in sorted(missing_sessions.items()):
+        yield Check(
+            "sso session",
+            False,
+            f"profiles {', '.join(names)} name [sso-session {session}], which is not in the"
+            " AWS config",
+            "ecr-sso setup --from TEAM_FILE",
+        )
 
 
 def check_sso_logins(machine: Machine, now: float) -> Iterable[Check]:
