@@ -25,6 +25,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
     signin_server,
     token_file,
 )
+from protocolcheck import answer, error_line
 
 from credhelper.sso_cache import parse_time
 
@@ -32,24 +33,6 @@ DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 PROD = "222222222222.dkr.ecr.us-east-1.amazonaws.com"
 DEV_SECRET = FakeAWS.password("111111111111", "Developer")
 FIX = "run `ecr-sso login dev`"
-
-
-def answer(result: subprocess.CompletedProcess[bytes]) -> dict[str, str]:
-    """A successful `get`: exit 0, nothing on stderr, exactly one JSON line on stdout."""
-    assert result.returncode == 0, result.stdout.decode()
-    assert result.stderr == b""
-    assert result.stdout.count(b"\n") == 1
-    data = json.loads(result.stdout)
-    assert isinstance(data, dict)
-    return data
-
-
-def error_line(result: subprocess.CompletedProcess[bytes]) -> str:
-    """A failed `get`: exit 1, nothing on stderr, one line on stdout."""
-    assert result.returncode == 1
-    assert result.stderr == b""
-    assert result.stdout.count(b"\n") == 1, result.stdout
-    return result.stdout.decode().strip()
 
 
 def expired(sso: SSO) -> None:

@@ -25,30 +25,13 @@ from fakeaws import (
     PUBLIC,
     FakeAWS,
 )
+from protocolcheck import answer, error_line
 
 from credhelper.errors import CredentialsNotFound
 
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 PROD = "222222222222.dkr.ecr.us-east-1.amazonaws.com"
 NOT_FOUND = (CredentialsNotFound.MESSAGE + "\n").encode()
-
-
-def answer(result: subprocess.CompletedProcess[bytes]) -> dict[str, str]:
-    assert result.returncode == 0, result.stdout.decode()
-    assert result.stderr == b""
-    data = json.loads(result.stdout)
-    assert isinstance(data, dict)
-    return data
-
-
-def error_line(result: subprocess.CompletedProcess[bytes]) -> str:
-    """The one line a failing call prints; asserts the protocol's shape of a failure."""
-    assert result.returncode == 1
-    assert result.stderr == b"", "nothing may go to stderr, let alone a traceback"
-    text = result.stdout.decode()
-    assert text.endswith("\n")
-    assert text.count("\n") == 1, text
-    return text.strip()
 
 
 def test_sso_profile_found_by_account(sso: SSO, aws: FakeAWS, run_helper: RunHelper) -> None:

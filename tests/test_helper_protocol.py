@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 
 import pytest
 from conftest import SSO, Env, RunHelper
 from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, FakeAWS
+from protocolcheck import error_line
 
 from credhelper.errors import CredentialsNotFound
 
@@ -150,21 +150,11 @@ def test_server_url_with_unusual_characters_is_quoted(
 # -- hostile input ---------------------------------------------------------------------
 
 
-def assert_one_clean_line(result: subprocess.CompletedProcess[bytes]) -> str:
-    assert result.returncode == 1
-    assert result.stderr == b""
-    out = result.stdout.decode()
-    assert out.count("\n") == 1, out
-    assert out.endswith("\n")
-    assert "Traceback" not in out
-    return out.strip()
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_random_bytes_on_get(run_helper: RunHelper, aws: FakeAWS, seed: int) -> None:
     data = random.Random(seed).randbytes(random.Random(seed).randrange(1, 4096))
 
-    line = assert_one_clean_line(run_helper("get", data))
+    line = error_line(run_helper("get", data))
 
     assert line  # not found, not UTF-8, control characters: any of the one-liners
     assert aws.calls == []
@@ -173,7 +163,7 @@ def test_random_bytes_on_get(run_helper: RunHelper, aws: FakeAWS, seed: int) -> 
 def test_megabytes_on_stdin(run_helper: RunHelper, aws: FakeAWS) -> None:
     data = (DEV + "/" + "a" * (8 * 1024 * 1024)).encode()
 
-    line = assert_one_clean_line(run_helper("get", data))
+    line = error_line(run_helper("get", data))
 
     assert line == "server URL longer than 65536 bytes"
     assert aws.calls == []
@@ -182,7 +172,7 @@ def test_megabytes_on_stdin(run_helper: RunHelper, aws: FakeAWS) -> None:
 def test_megabytes_on_store(run_helper: RunHelper) -> None:
     data = store_payload(DEV, "AWS", "x" * (4 * 1024 * 1024))
 
-    line = assert_one_clean_line(run_helper("store", data))
+    line = error_line(run_helper("store", data))
 
     assert line == "store input longer than 65536 bytes"
 
@@ -202,7 +192,7 @@ def test_megabytes_on_store(run_helper: RunHelper) -> None:
     ],
 )
 def test_store_with_bad_json(run_helper: RunHelper, env: Env, payload: str | bytes) -> None:
-    line = assert_one_clean_line(run_helper("store", payload))
+    line = error_line(run_helper("store", payload))
 
     assert "s3cr3t-value" not in line
     assert line.startswith("store expects") or line == "no credentials server URL"
@@ -212,7 +202,7 @@ def test_store_with_bad_json(run_helper: RunHelper, env: Env, payload: str | byt
 
 
 def test_whitespace_only_get(run_helper: RunHelper) -> None:
-    line = assert_one_clean_line(run_helper("get", " \n\t "))
+    line = error_line(run_helper("get", " \n\t "))
 
     assert line == "no credentials server URL"
 
@@ -229,7 +219,7 @@ def test_userinfo_trick_gets_no_token(sso: SSO, aws: FakeAWS, run_helper: RunHel
 def test_closed_stdin(sso: SSO, run_helper: RunHelper) -> None:
     result = run_helper("get", b"", env={"ECR_SSO_LOG": "debug"})
 
-    assert assert_one_clean_line(result) == "no credentials server URL"
+    assert error_line(result) == "no credentials server URL"
 
 
 def test_unwritable_cache_still_answers(

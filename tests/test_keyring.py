@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import SSO, Env, RunHelper
 from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, FakeAWS
 from keyrings import SecretService
+from protocolcheck import answer, error_line, silent_success
 
 from credhelper.errors import CredentialsNotFound
 
@@ -25,29 +25,6 @@ DEV_PASSWORD = FakeAWS.password("111111111111", "Developer")
 OTHER = "registry.example.com:5000"
 NOT_FOUND = (CredentialsNotFound.MESSAGE + "\n").encode()
 FAIL_BACKEND = "keyring.backends.fail.Keyring"
-
-
-def answer(result: subprocess.CompletedProcess[bytes]) -> dict[str, str]:
-    assert result.returncode == 0, result.stdout.decode()
-    assert result.stderr == b""
-    data = json.loads(result.stdout)
-    assert isinstance(data, dict)
-    return data
-
-
-def silent_success(result: subprocess.CompletedProcess[bytes]) -> None:
-    """`store` and `erase` succeed with no output at all."""
-    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b""), result.stdout
-
-
-def error_line(result: subprocess.CompletedProcess[bytes]) -> str:
-    """The one line a failing call prints; asserts the protocol's shape of a failure."""
-    assert result.returncode == 1
-    assert result.stderr == b"", "nothing may go to stderr, let alone a traceback"
-    text = result.stdout.decode()
-    assert text.endswith("\n")
-    assert text.count("\n") == 1, text
-    return text.strip()
 
 
 def files_holding(root: Path, needle: str) -> list[Path]:
