@@ -75,3 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ecr-sso: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ecr-sso ... | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as err:  # the one place an unexpected failure becomes a line
+        log.exception("ecr-sso %s: unexpected error", args.command)
+        print(
+            f"ecr-sso: internal error ({type(err).__name__}: {err}); the traceback is in"
+            " the log (`ecr-sso doctor` shows the log folder)",
+            file=sys.stderr,
+        )
+        return 1
