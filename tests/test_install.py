@@ -209,3 +209,27 @@ def test_with_pipx_on_path(tmp_path: Path) -> None:
 
     assert not venv.exists()
     assert list((home / ".local" / "bin").iterdir()) == []
+
+
+def test_without_python_310_says_so(tmp_path: Path) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("dirname", "uname", "cat", "mkdir", "rm", "ln", "readlink", "grep"):
+        (tools / name).symlink_to(
+            f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else f"/bin/{name}"
+        )
+    home = tmp_path / "nopython"
+    home.mkdir()
+
+    result = subprocess.run(
+        ["/bin/sh", str(INSTALL)],
+        env={"HOME": str(home), "PATH": str(tools)},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("install.sh: ecr-sso needs Python 3.10 or newer;")
+    assert not (home / ".local").exists()
