@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from credhelper.errors import ConfigError
+from credhelper.errors import ConfigError, EcrSsoError
 from credhelper.registry import Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
@@ -87,18 +87,26 @@ def load(path: str) -> Settings:
         return Settings(path=path)
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
-    # Imported here: most machines running the helper in CI have no config file at all.
+    # Parsed only when the file exists: most machines running the helper in CI have none.
+    document = parse_toml(data, path, ConfigError)
+    return parse(document, path)
+
+
+def parse_toml(
+    data: bytes, path: str, error: type[EcrSsoError], subject: str = ""
+) -> dict[str, Any]:
+    """The TOML document in `data` (the content of `path`), or `error` with one line
+    naming the file; `subject` starts the complaint (e.g. "the team file is ")."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
-        document = tomllib.loads(data.decode("utf-8"))
+        return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8") from None
+        raise error(f"{path}: {subject}not valid UTF-8") from None
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    return parse(document, path)
+        raise error(f"{path}: {subject}not valid TOML: {err}") from None
 
 
 def parse(document: dict[str, Any], path: str = "<config>") -> Settings:

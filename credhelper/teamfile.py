@@ -30,7 +30,6 @@ zeros). Pure apart from `load`, which reads the file.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -38,6 +37,7 @@ from urllib.parse import urlsplit
 
 from credhelper.errors import UsageError
 from credhelper.registry import parse_address, parse_registry
+from credhelper.settings import parse_toml
 
 DEFAULT_SCOPES = ("sso:account:access",)
 
@@ -133,16 +133,7 @@ def load(path: str) -> TeamFile:
             data = handle.read()
     except OSError as err:
         raise UsageError(f"{path}: cannot read the team file: {err.strerror}") from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
-    try:
-        document = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: the team file is not valid UTF-8") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"{path}: the team file is not valid TOML: {err}") from None
+    document = parse_toml(data, path, UsageError, "the team file is ")
     return parse(document, path)
 
 

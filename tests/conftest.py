@@ -285,6 +285,17 @@ def sts(env: Env, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 # -- the executable ------------------------------------------------------------------------
 
 
+def environ_with(overrides: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The test's isolated environment plus `overrides`; a value of None removes it."""
+    environ = dict(os.environ)
+    for name, value in (overrides or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    return environ
+
+
 class RunHelper(Protocol):
     def __call__(
         self,
@@ -307,17 +318,11 @@ def run_helper(env: Env) -> RunHelper:
         env: Mapping[str, str | None] | None = None,
         timeout: float = 30,
     ) -> subprocess.CompletedProcess[bytes]:
-        environ = dict(os.environ)
-        for name, value in (env or {}).items():
-            if value is None:
-                environ.pop(name, None)
-            else:
-                environ[name] = value
         return subprocess.run(
             [str(HELPER), action],
             input=stdin.encode() if isinstance(stdin, str) else stdin,
             capture_output=True,
-            env=environ,
+            env=environ_with(env),
             timeout=timeout,
             check=False,
         )

@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from conftest import BIN_DIR, DEFAULT_PROFILES, Env, Profiles
+from conftest import BIN_DIR, DEFAULT_PROFILES, Env, Profiles, environ_with
 from fakeaws import Call, FakeAWS, Request, Response
 
 REGISTER_CLIENT = "RegisterClient"
@@ -411,17 +410,11 @@ def browser_fixture(env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 def ecr_sso(
     *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    environ = dict(os.environ)
-    for name, value in (env or {}).items():
-        if value is None:
-            environ.pop(name, None)
-        else:
-            environ[name] = value
     return subprocess.run(
         [str(ECR_SSO), *args],
         capture_output=True,
         text=True,
-        env=environ,
+        env=environ_with(env),
         stdin=subprocess.DEVNULL,
         timeout=timeout,
         check=False,
