@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fakeaws import FakeAWS
 from fakeportal import LIST_ACCOUNT_ROLES, LIST_ACCOUNTS, FakePortal, organisation
 
-from credhelper import discover as discovery
+from credhelper.setup import discover as discovery
 
 ACCOUNTS = 1000
 ROLES = 3

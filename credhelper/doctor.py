@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from credhelper import profiles, sso_cache
+from credhelper.aws import profiles
 from credhelper.errors import ConfigError
 from credhelper.paths import Paths
 from credhelper.registry import parse_address, parse_registry
 from credhelper.settings import Settings, load
+from credhelper.sso import logins as sso_cache
 
 HELPER = "docker-credential-ecr-sso"
 HELPER_NAME = "ecr-sso"  # what credHelpers entries name; docker prepends docker-credential-
@@ -312,7 +313,7 @@ def endpoint_checks(machine: Machine, now: Callable[[], float]) -> list[Check]:
 
 
 def _endpoints(machine: Machine) -> set[str]:
-    from credhelper import aws
+    from credhelper.aws import client as aws
 
     urls: set[str] = set()
     session = aws.make_session(None)

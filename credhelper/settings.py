@@ -16,7 +16,7 @@ The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
     profile = "dev"           # optional: else the usual profile rules apply
 
     [managed]                 # written by `ecr-sso setup` for `ecr-sso teardown`: what it
-                              # added (see credhelper.settings_file); not read here
+                              # added (see credhelper.setup.settings_file); not read here
 
 Reading is strict: a key of the wrong type is an error naming the file and the key, because
 a silently ignored typo would send a registry to the wrong account.

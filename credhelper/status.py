@@ -10,16 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from credhelper import fastpath, sso
-from credhelper.cache import MARGIN_SECONDS
 from credhelper.errors import EcrSsoError
-from credhelper.helper import profile_token_keys
+from credhelper.helper import fastpath
+from credhelper.helper.tokens import MARGIN_SECONDS
+from credhelper.helper.usecases import profile_token_keys
 from credhelper.paths import Paths
-from credhelper.sso_cache import format_time
+from credhelper.sso import flows as sso
+from credhelper.sso.logins import format_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from credhelper.cache import TokenCache
+    from credhelper.helper.tokens import TokenCache
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
 )
 from protocolcheck import answer, error_line
 
-from credhelper.sso_cache import parse_time
+from credhelper.sso.logins import parse_time
 
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 PROD = "222222222222.dkr.ecr.us-east-1.amazonaws.com"
@@ -296,11 +296,11 @@ def test_a_cache_hit_never_loads_the_sign_in_code(
     assert result.returncode == 0
     assert json.loads(result.stdout)["Secret"] == DEV_SECRET
     imported = set(result.stderr.decode().split())
-    assert "credhelper.helper" in imported, "the full path ran"
+    assert "credhelper.helper.usecases" in imported, "the full path ran"
     sign_in = {
-        "credhelper.autologin",
-        "credhelper.sso",
-        "credhelper.browser",
-        "credhelper.loopback",
+        "credhelper.helper.autologin",
+        "credhelper.sso.flows",
+        "credhelper.sso.browser",
+        "credhelper.sso.loopback",
     }
     assert not imported & sign_in

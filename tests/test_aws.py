@@ -14,7 +14,8 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
-from credhelper import aws, errors
+from credhelper import errors
+from credhelper.aws import client as aws
 from credhelper.registry import Registry, parse_address, parse_registry
 
 

@@ -9,7 +9,7 @@ import botocore.configloader
 import pytest
 from setup_fixtures import GOLDEN
 
-from credhelper import aws_config
+from credhelper.aws import config_editor as aws_config
 from credhelper.errors import ConfigError, MalformedFile
 
 PATH = "/home/u/.aws/config"

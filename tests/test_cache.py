@@ -15,7 +15,8 @@ import keyring.backend
 import keyring.errors
 import pytest
 
-from credhelper.cache import (
+from credhelper.errors import CacheLocked
+from credhelper.helper.tokens import (
     MARGIN_SECONDS,
     FileCache,
     KeyringCache,
@@ -27,7 +28,6 @@ from credhelper.cache import (
     parse_token,
     token_path,
 )
-from credhelper.errors import CacheLocked
 
 KEY = "dev@ecr.123456789012.eu-west-1"
 OTHER_KEY = "~chain-0123456789abcdef@ecr-public"

@@ -21,10 +21,10 @@ from fakeportal import (
     portal,  # noqa: F401 - the fixture
 )
 
-from credhelper import discover as discovery
 from credhelper import errors
-from credhelper.discover import Found, discover, is_selected, load_access_token, normalise
 from credhelper.paths import Paths
+from credhelper.setup import discover as discovery
+from credhelper.setup.discover import Found, discover, is_selected, load_access_token, normalise
 
 if TYPE_CHECKING:
     from conftest import SSO, Env

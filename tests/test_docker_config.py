@@ -10,8 +10,8 @@ import docker.auth
 import pytest
 from setup_fixtures import GOLDEN
 
-from credhelper import docker_config
 from credhelper.errors import MalformedFile
+from credhelper.setup import docker_config
 
 PATH = "/home/u/.docker/config.json"
 DESKTOP = (GOLDEN / "docker" / "docker-desktop.json").read_bytes()

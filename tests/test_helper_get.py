@@ -79,8 +79,8 @@ def test_cache_hit_imports_no_aws_or_keyring_code(sso: SSO, run_helper: RunHelpe
     assert result.returncode == 0
     assert json.loads(result.stdout)["Username"] == "AWS"
     imported = set(result.stderr.decode().split())
-    assert "credhelper.fastpath" in imported
-    heavy = {"boto3", "botocore", "keyring", "platformdirs", "json", "credhelper.helper"}
+    assert "credhelper.helper.fastpath" in imported
+    heavy = {"boto3", "botocore", "keyring", "platformdirs", "json", "credhelper.helper.usecases"}
     assert not imported & heavy, imported & heavy
 
 

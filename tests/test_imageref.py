@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credhelper import imageref
 from credhelper.errors import UsageError
-from credhelper.imageref import ImageRef, ecr_repository, parse, to_ecr
+from credhelper.repos import imageref
+from credhelper.repos.imageref import ImageRef, ecr_repository, parse, to_ecr
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 ECR = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"

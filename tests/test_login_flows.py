@@ -24,14 +24,16 @@ from fakeoidc import (  # noqa: F401 - fixtures
     write_sso_config,
 )
 
-from credhelper import autologin, browser, sso
-from credhelper.aws import SsoApi, translate
+from credhelper.aws.client import SsoApi, translate
 from credhelper.errors import ConfigError, LoginRequired
-from credhelper.helper import profile_token_keys
-from credhelper.loopback import Listener
+from credhelper.helper import autologin
+from credhelper.helper.usecases import profile_token_keys
 from credhelper.paths import Paths
 from credhelper.registry import Registry
 from credhelper.settings import Settings, parse
+from credhelper.sso import browser
+from credhelper.sso import flows as sso
+from credhelper.sso.loopback import Listener
 
 TEAM = sso.SsoSession("team", "https://example.awsapps.com/start", "eu-west-1")
 

@@ -25,7 +25,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
     write_sso_config,
 )
 
-from credhelper.sso_cache import parse_time
+from credhelper.sso.logins import parse_time
 
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 

@@ -18,7 +18,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
     token_file,
 )
 
-from credhelper.sso_cache import format_time, parse_time
+from credhelper.sso.logins import format_time, parse_time
 
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 PROD = "222222222222.dkr.ecr.us-east-1.amazonaws.com"

@@ -43,8 +43,8 @@ from realclients import (
     write_docker_auths,
 )
 
-from credhelper import migrate
 from credhelper.errors import UsageError
+from credhelper.repos import migrate
 
 ECR_PASSWORD = f"{ACCOUNT}-auth-token"  # moto's ECR token, decoded: AWS:<account>-auth-token
 NAME = "connectedhome/app"

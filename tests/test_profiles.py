@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from credhelper.aws.profiles import Choice, choose, read_aws_profiles
 from credhelper.errors import ConfigError
-from credhelper.profiles import Choice, choose, read_aws_profiles
 from credhelper.registry import Address, Registry, parse_address, parse_registry
 from credhelper.settings import Alias, Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from credhelper.progress import Progress
+from credhelper.cli.progress import Progress
 
 
 def test_silent_when_disabled() -> None:

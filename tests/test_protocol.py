@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-import credhelper.entry
-import credhelper.protocol
+import credhelper.helper.main
+import credhelper.helper.protocol
 from credhelper.errors import UsageError
-from credhelper.protocol import (
+from credhelper.helper.protocol import (
     MAX_INPUT,
     NO_SERVER_URL,
     format_list,
@@ -23,7 +23,7 @@ SECRET = "s3cr3t-Pa55w0rd-do-not-print"
 
 
 def test_entry_reads_the_same_limit_as_protocol() -> None:
-    assert credhelper.entry.MAX_INPUT == credhelper.protocol.MAX_INPUT
+    assert credhelper.helper.main.MAX_INPUT == credhelper.helper.protocol.MAX_INPUT
     assert MAX_INPUT == 64 * 1024
 
 

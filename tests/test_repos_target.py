@@ -1,4 +1,4 @@
-"""Which registry and profile a repository command acts on: `credhelper.target.resolve`, a
+"""Which registry and profile a repository command acts on: `credhelper.repos.target.resolve`, a
 pure decision over our settings, the AWS config's profiles and the environment. The STS
 question is passed in; here it answers from a table and records who asked."""
 
@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from credhelper.errors import ConfigError, UsageError
+from credhelper.repos.target import Target, region_suffix, resolve
 from credhelper.settings import Alias, Settings
-from credhelper.target import Target, region_suffix, resolve
 
 PROFILES = {
     "dev": {"sso_account_id": "111111111111", "sso_role_name": "Developer", "region": "eu-west-1"},

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credhelper.versions import is_version, sort_key, sort_tags
+from credhelper.repos.tag_order import is_version, sort_key, sort_tags
 
 ORDERED = [
     "0.9",

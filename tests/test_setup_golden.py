@@ -15,7 +15,7 @@ import pytest
 from conftest import Env
 from setup_fixtures import GOLDEN, docker_config, ecr_sso, write
 
-from credhelper import aws_config
+from credhelper.aws import config_editor as aws_config
 
 TEAM = GOLDEN / "team.toml"
 

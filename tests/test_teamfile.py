@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from setup_fixtures import EXAMPLE_TEAM, TEAM
 
-from credhelper import teamfile
 from credhelper.errors import UsageError
 from credhelper.registry import parse_address, parse_registry
-from credhelper.teamfile import AliasEntry, Profile, Sso
+from credhelper.setup import teamfile
+from credhelper.setup.teamfile import AliasEntry, Profile, Sso
 
 # 642976147714 in FULLWIDTH digits: str.isdigit() accepts them, an account ID must not.
 FULLWIDTH_ACCOUNT = "".join(chr(0xFF10 + int(d)) for d in "642976147714")

@@ -1,6 +1,6 @@
 """`ecr-sso login`, `logout` and `status`: signing in to AWS SSO without the AWS CLI.
 
-Argument parsing and printing; the flows are in `credhelper.sso`, the status in
+Argument parsing and printing; the flows are in `credhelper.sso.flows`, the status in
 `credhelper.status`. Results go to stdout, the sign-in's instructions to stderr.
 """
 
@@ -16,8 +16,8 @@ from credhelper.errors import ConfigError, LoginRequired, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from credhelper.cache import TokenCache
-    from credhelper.sso import AwsConfig, SsoSession
+    from credhelper.helper.tokens import TokenCache
+    from credhelper.sso.flows import AwsConfig, SsoSession
     from credhelper.status import ProfileStatus
 
 ORDER = 20
@@ -128,7 +128,7 @@ class Terminal:
         self._say(f"Waiting up to {seconds:.0f} s for the sign-in (Ctrl-C to stop)...")
 
     def _open(self, url: str) -> bool:
-        from credhelper import browser
+        from credhelper.sso import browser
 
         try:
             browser.open_url(url, self.environ)
@@ -143,9 +143,11 @@ class Terminal:
 
 
 def run_login(args: argparse.Namespace, context: Context) -> int:
-    from credhelper import autologin, browser, sso
-    from credhelper.aws import SsoApi
+    from credhelper.aws.client import SsoApi
+    from credhelper.helper import autologin
     from credhelper.settings import load
+    from credhelper.sso import browser
+    from credhelper.sso import flows as sso
 
     settings = load(context.paths.config_file)
     config = sso.AwsConfig.read(context.paths)
@@ -218,9 +220,9 @@ def _chosen_sessions(
 
 
 def run_logout(args: argparse.Namespace, context: Context) -> int:
-    from credhelper import sso
-    from credhelper.aws import SsoApi
-    from credhelper.helper import remove_profile_tokens
+    from credhelper.aws.client import SsoApi
+    from credhelper.helper.usecases import remove_profile_tokens
+    from credhelper.sso import flows as sso
 
     config = sso.AwsConfig.read(context.paths)
     if args.profile or args.sso_session or args.all:
@@ -247,7 +249,7 @@ def run_logout(args: argparse.Namespace, context: Context) -> int:
 
 
 def _open_cache(context: Context) -> TokenCache:
-    from credhelper.cache import open_cache
+    from credhelper.helper.tokens import open_cache
     from credhelper.settings import CACHE_BACKENDS, load
 
     backend = context.environ.get("ECR_SSO_CACHE") or load(context.paths.config_file).cache
@@ -265,7 +267,7 @@ def run_status(args: argparse.Namespace, context: Context) -> int:
 
     whoami = None
     if args.whoami:
-        from credhelper.aws import caller_identity
+        from credhelper.aws.client import caller_identity
 
         whoami = caller_identity
     found = status.gather(

@@ -1,9 +1,9 @@
 """`ecr-sso repos`, `tags`, `create`, `delete`, `untag`, `url` and `migrate`: the ECR
 repository commands, on the same profile map as the credential helper.
 
-Argument parsing and printing only: which registry (`credhelper.target`), the API calls
-(`credhelper.ecr_api`), reference translation (`credhelper.imageref`) and copying
-(`credhelper.migrate`) live in the library.
+Argument parsing and printing only: which registry (`credhelper.repos.target`), the API calls
+(`credhelper.repos.ecr`), reference translation (`credhelper.repos.imageref`) and copying
+(`credhelper.repos.migrate`) live in the library.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from credhelper.cli import output
 from credhelper.cli.context import Context
+from credhelper.cli.progress import Progress
 from credhelper.errors import UsageError
-from credhelper.progress import Progress
 
 if TYPE_CHECKING:
-    from credhelper.ecr_api import Ecr, Image, Repository
-    from credhelper.imageref import ImageRef
+    from credhelper.repos.ecr import Ecr, Image, Repository
+    from credhelper.repos.imageref import ImageRef
+    from credhelper.repos.target import Target
     from credhelper.settings import Settings
-    from credhelper.target import Target
 
 ORDER = 30
 
@@ -167,7 +167,7 @@ def run_repos(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_tags(args: argparse.Namespace, context: Context) -> int:
-    from credhelper.versions import sort_key
+    from credhelper.repos.tag_order import sort_key
 
     images = _ecr(args, context).images(args.repository)
     if args.untagged:
@@ -262,7 +262,7 @@ def run_untag(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_url(args: argparse.Namespace, context: Context) -> int:
-    from credhelper import imageref
+    from credhelper.repos import imageref
 
     # Every reference is parsed before anything is printed: a filter must not stop halfway.
     lines: list[tuple[str, ImageRef | None]] = []  # (text, reference); None: passed through
@@ -296,8 +296,8 @@ def run_url(args: argparse.Namespace, context: Context) -> int:
 
 
 def run_migrate(args: argparse.Namespace, context: Context) -> int:
-    from credhelper import migrate
-    from credhelper.ecr_api import Ecr
+    from credhelper.repos import migrate
+    from credhelper.repos.ecr import Ecr
 
     executable = migrate.find_skopeo(context.environ)
     environ = migrate.skopeo_environ(context.environ)
@@ -364,9 +364,9 @@ def _settings(context: Context) -> Settings:
 
 
 def _target(args: argparse.Namespace, context: Context) -> Target:
-    from credhelper import ecr_api
-    from credhelper.profiles import read_aws_profiles
-    from credhelper.target import resolve
+    from credhelper.aws.profiles import read_aws_profiles
+    from credhelper.repos import ecr as ecr_api
+    from credhelper.repos.target import resolve
 
     return resolve(
         profile=args.profile,
@@ -381,7 +381,7 @@ def _target(args: argparse.Namespace, context: Context) -> Target:
 
 
 def _ecr(args: argparse.Namespace, context: Context) -> Ecr:
-    from credhelper.ecr_api import Ecr
+    from credhelper.repos.ecr import Ecr
 
     return Ecr(_target(args, context))
 

@@ -1,17 +1,18 @@
 """`ecr-sso setup`, `ecr-sso teardown` and `ecr-sso registries`: arguments and printing.
-The planning and writing is `credhelper.setup`'s."""
+The planning and writing is `credhelper.setup.plan`'s."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from credhelper import setup, teamfile
 from credhelper.cli.context import Context
 from credhelper.cli.output import as_json, table
+from credhelper.cli.progress import Progress
 from credhelper.errors import ConsentRequired, UsageError
-from credhelper.progress import Progress
-from credhelper.teamfile import Profile
+from credhelper.setup import plan as setup
+from credhelper.setup import teamfile
+from credhelper.setup.teamfile import Profile
 
 ORDER = 10
 
@@ -233,7 +234,7 @@ def _discover(
 ) -> tuple[str | None, str | None, str | None, list[Profile]]:
     """(session, start URL, SSO region, profiles) from the accounts and roles the cached
     SSO login can use. A session already in the AWS config completes what is not given."""
-    from credhelper import discover
+    from credhelper.setup import discover
 
     base = team_file or teamfile.TeamFile()
     session = args.sso_session or base.session
@@ -329,7 +330,8 @@ def _consent(plan: setup.Plan, context: Context) -> None:
 
 def run_registries(args: argparse.Namespace, context: Context) -> int:
     """`ecr-sso registries`."""
-    from credhelper import profiles, settings
+    from credhelper import settings
+    from credhelper.aws import profiles
 
     ours = settings.load(context.paths.config_file)
     names = profiles.read_aws_profiles(context.paths.aws_config_file)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 
-from credhelper import atomic, keyring_access
+from credhelper import atomic
+from credhelper.helper import keyring_access
 
 SERVICE = "ecr-sso docker"
 HINT = (

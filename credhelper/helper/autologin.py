@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from credhelper import sso
-from credhelper.cache import file_lock
 from credhelper.errors import CacheLocked, ConfigError, LoginRequired
+from credhelper.helper.tokens import file_lock
 from credhelper.paths import Paths
 from credhelper.settings import Settings
+from credhelper.sso import flows as sso
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def env_flag(value: str | None) -> bool:
 
 def refusal(environ: Mapping[str, str], settings: Settings) -> str | None:
     """Why the helper must not sign in by itself here, or None when it may."""
-    from credhelper import browser
+    from credhelper.sso import browser
 
     if env_flag(environ.get("CI")):
         return "CI is set"
@@ -90,7 +90,7 @@ class BrowserOnly:
         self.environ = environ
 
     def authorize(self, url: str) -> sso.Launched | None:
-        from credhelper import browser
+        from credhelper.sso import browser
 
         try:
             return browser.open_url(url, self.environ)
@@ -128,7 +128,7 @@ def sign_in_and_retry(
     if profile is None or session is None or session.legacy:
         log.info("not signing in from the helper: %s is not an sso-session profile", profile)
         raise error
-    from credhelper.aws import login_command
+    from credhelper.aws.client import login_command
 
     fix = f"run `{login_command(profile)}`"
     timeout = login_timeout(environ, settings)
@@ -191,7 +191,7 @@ def _sign_in(
     marker: _FailureMarker,
     fix: str,
 ) -> None:
-    from credhelper.aws import SsoApi
+    from credhelper.aws.client import SsoApi
 
     log.warning("the SSO login for profile %s has expired; signing in in the browser", profile)
     try:

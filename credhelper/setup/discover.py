@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from credhelper import errors, sso_cache
-from credhelper.aws import NETWORK_ERRORS
+from credhelper import errors
+from credhelper.aws.client import NETWORK_ERRORS
 from credhelper.paths import Paths
+from credhelper.sso import logins as sso_cache
 
 log = logging.getLogger(__name__)
 

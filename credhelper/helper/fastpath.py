@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 
-from credhelper.cache import parse_token, token_path
+from credhelper.helper.tokens import parse_token, token_path
 from credhelper.paths import aws_config_file, fast_cache_dir, fast_config_file
 
 TYPE_CHECKING = False

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from credhelper import profiles
+from credhelper.aws import profiles
 from credhelper.errors import ConfigError, UsageError
 from credhelper.registry import Address, Registry, parse_address, parse_registry
 from credhelper.settings import Settings

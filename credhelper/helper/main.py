@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from credhelper import fastpath
+from credhelper.helper import fastpath
 
 # protocol.MAX_INPUT, repeated so the hit path need not import protocol (and json); a test
 # keeps the two equal.
@@ -29,7 +29,7 @@ def main() -> None:
             sys.stdout.write(out)
             sys.stdout.flush()
             sys.exit(0)
-    from credhelper.helper_cli import run
+    from credhelper.helper.full import run
 
     sys.exit(run(action, data))
 

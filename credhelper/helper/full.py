@@ -8,11 +8,11 @@ import os
 import sys
 from collections.abc import Callable
 
-from credhelper import protocol
-from credhelper.cache import Token, open_cache
-from credhelper.credstore import CredStore
 from credhelper.errors import ConfigError, CredentialsNotFound, EcrSsoError, LoginRequired
-from credhelper.helper import Helper
+from credhelper.helper import protocol
+from credhelper.helper.credstore import CredStore
+from credhelper.helper.tokens import Token, open_cache
+from credhelper.helper.usecases import Helper
 from credhelper.paths import Paths
 from credhelper.registry import Registry
 from credhelper.settings import CACHE_BACKENDS, load
@@ -22,7 +22,7 @@ log = logging.getLogger("credhelper")
 
 def fetch(registry: Registry, profile: str | None) -> Token:
     """The AWS token fetch, imported only when a token is missing."""
-    from credhelper import aws
+    from credhelper.aws import client as aws
 
     return aws.fetch_token(registry, profile)
 
@@ -40,7 +40,7 @@ def build(environ: os._Environ[str] | dict[str, str]) -> Helper:
 
     def sign_in(profile: str | None, error: LoginRequired, retry: Callable[[], Token]) -> Token:
         # Imported only when a login is missing: a cache hit never loads the sign-in code.
-        from credhelper import autologin
+        from credhelper.helper import autologin
 
         return autologin.sign_in_and_retry(
             profile, error, retry, paths=paths, settings=settings, environ=environ
@@ -75,7 +75,7 @@ def run(action: str, data: bytes) -> int:
         helper = build(os.environ)
         if action == "get":
             creds = helper.get(protocol.read_server_url(data))
-            from credhelper.fastpath import credentials_json
+            from credhelper.helper.fastpath import credentials_json
 
             out.write(credentials_json(creds.server_url, creds.username, creds.secret))
         elif action == "store":

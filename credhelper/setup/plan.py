@@ -3,7 +3,7 @@ apply them safely.
 
 The three files: the AWS config (profiles and the sso-session), our own config (the
 registry map, aliases, and the `[managed]` record of what setup added, see
-`credhelper.settings_file`), and Docker's `config.json` (`credHelpers`).
+`credhelper.setup.settings_file`), and Docker's `config.json` (`credHelpers`).
 
 Planning reads and parses all three first — a malformed file stops everything before
 anything is written — and computes each file's new bytes without writing. A plan lists
@@ -31,15 +31,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from credhelper import atomic, aws_config, docker_config, settings_file
-from credhelper.aws_config import AwsConfig
-from credhelper.docker_config import HELPER_NAME, DockerConfig
+from credhelper import atomic
+from credhelper.aws import config_editor as aws_config
+from credhelper.aws.config_editor import AwsConfig
 from credhelper.errors import Conflict, EcrSsoError, UsageError
 from credhelper.paths import Paths
 from credhelper.registry import parse_address, parse_registry
 from credhelper.settings import Settings
-from credhelper.settings_file import Managed, SettingsFile
-from credhelper.teamfile import Profile, Sso, Team, registry_host
+from credhelper.setup import docker_config, settings_file
+from credhelper.setup.docker_config import HELPER_NAME, DockerConfig
+from credhelper.setup.settings_file import Managed, SettingsFile
+from credhelper.setup.teamfile import Profile, Sso, Team, registry_host
 
 #: Keys of a profile that only express a preference: an existing profile that differs
 #: in them alone is the same profile, left as it is.

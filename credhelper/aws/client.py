@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from credhelper import errors
-from credhelper.cache import Token
+from credhelper.helper.tokens import Token
 from credhelper.registry import Registry
 
 log = logging.getLogger(__name__)

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from credhelper import atomic, sso_cache
+from credhelper import atomic
 from credhelper.errors import ConfigError, EcrSsoError
 from credhelper.paths import Paths
+from credhelper.sso import logins as sso_cache
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class AwsConfig:
 
     @classmethod
     def read(cls, paths: Paths) -> AwsConfig:
-        from credhelper.profiles import read_aws_config
+        from credhelper.aws.profiles import read_aws_config
 
         profiles, sessions = read_aws_config(paths.aws_config_file)
         return cls(profiles, sessions)
@@ -383,7 +384,7 @@ def sign_in_with_browser(
     Waits at most `timeout` seconds for the browser's redirect; raises `SignInError` when
     the person refuses, the browser fails, the time runs out or the answer's `state` is
     not this sign-in's."""
-    from credhelper.loopback import Listener
+    from credhelper.sso.loopback import Listener
 
     if session.legacy:
         raise SignInError(
@@ -454,7 +455,7 @@ def sign_in_with_device_code(
 
     Polls CreateToken at the server's interval (plus `SLOW_DOWN_STEP` after each
     `SlowDownException`) until the person confirms, refuses, or the code expires."""
-    from credhelper.aws import OidcError
+    from credhelper.aws.client import OidcError
 
     registrations = Registrations(paths.cache_dir)
     grants = (DEVICE_GRANT, "refresh_token")
@@ -589,7 +590,7 @@ def _create_token(
     grants: tuple[str, ...],
     **params: Any,
 ) -> dict[str, Any]:
-    from credhelper.aws import OidcError
+    from credhelper.aws.client import OidcError
 
     try:
         return api.create_token(**params)

@@ -14,17 +14,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from credhelper import fastpath, profiles
-from credhelper.cache import Token
-from credhelper.credstore import CredStore
+from credhelper.aws import profiles
 from credhelper.errors import CredentialsNotFound, LoginRequired
+from credhelper.helper import fastpath
+from credhelper.helper.credstore import CredStore
+from credhelper.helper.tokens import Token
 from credhelper.paths import Paths
 from credhelper.registry import Address, Registry, parse_address, parse_registry
 from credhelper.settings import Settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from credhelper.cache import TokenCache
+    from credhelper.helper.tokens import TokenCache
 
 log = logging.getLogger(__name__)
 

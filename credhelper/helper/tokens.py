@@ -141,19 +141,19 @@ class KeyringCache:
         self._index = os.path.join(cache_dir, "keyring-index")
 
     def get(self, key: str) -> Token | None:
-        from credhelper import keyring_access
+        from credhelper.helper import keyring_access
 
         stored = keyring_access.get_password(self.SERVICE, key, hint=self.HINT)
         return None if stored is None else parse_token(stored.encode())
 
     def put(self, key: str, token: Token) -> None:
-        from credhelper import keyring_access
+        from credhelper.helper import keyring_access
 
         keyring_access.set_password(self.SERVICE, key, format_token(token).decode(), hint=self.HINT)
         self._write_index(set(self.keys()) | {key})
 
     def delete(self, key: str) -> bool:
-        from credhelper import keyring_access
+        from credhelper.helper import keyring_access
 
         found = keyring_access.delete_password(self.SERVICE, key, hint=self.HINT)
         self._write_index(set(self.keys()) - {key})

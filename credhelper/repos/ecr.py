@@ -15,8 +15,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from credhelper import aws, errors
-from credhelper.target import Target
+from credhelper import errors
+from credhelper.aws import client as aws
+from credhelper.repos.target import Target
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,10 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from credhelper import atomic, errors, imageref
-from credhelper.ecr_api import Ecr
-from credhelper.imageref import ImageRef
+from credhelper import atomic, errors
+from credhelper.repos import imageref
+from credhelper.repos.ecr import Ecr
+from credhelper.repos.imageref import ImageRef
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ def migrate(
 def _tags(item: Source, skopeo: Skopeo, globs: Sequence[str]) -> list[str]:
     if item.ref.tag:
         return [item.ref.tag]
-    from credhelper.versions import sort_tags
+    from credhelper.repos.tag_order import sort_tags
 
     return sort_tags(select(skopeo.list_tags(item.name, dest=False), globs))
 
