@@ -20,7 +20,7 @@ from credhelper.paths import Paths
 
 pytestmark = pytest.mark.real_client
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "install" / "install.sh"
 # A PATH with the system's tools and none of ours (the venv's bin is not on it).
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"

@@ -11,7 +11,7 @@ from realclients import require_tool
 
 pytestmark = pytest.mark.real_client
 
-DEMO = Path(__file__).resolve().parents[1] / "install" / "demo.sh"
+DEMO = Path(__file__).resolve().parents[2] / "install" / "demo.sh"
 
 
 def test_demo_runs_start_to_finish(tmp_path: Path) -> None:
