@@ -106,10 +106,12 @@ def register(subparsers: Any) -> None:
         help="translate image references to this ECR registry",
         description="Print the ECR reference of each IMAGE: a Docker Hub reference"
         " (ORG/NAME:TAG, with dockerhub_org from our config dropped; docker.io/...), a bare"
-        " NAME:TAG, or another registry's HOST/PATH:TAG (path kept). Tags and digests are"
-        " kept. IMAGE '-' reads references from stdin, one per line; blank lines and lines"
-        " starting with # are passed through, and a line that is not a reference fails the"
-        " run before anything is printed.",
+        " NAME:TAG, or another registry's HOST/PATH:TAG (path kept). With a [pull_through]"
+        " table in our config, Docker Hub images outside dockerhub_org get their"
+        " pull-through cache path (HOST/PREFIX/library/NAME:TAG for official images). Tags"
+        " and digests are kept. IMAGE '-' reads references from stdin, one per line; blank"
+        " lines and lines starting with # are passed through, and a line that is not a"
+        " reference fails the run before anything is printed.",
         **common,
     )
     url.add_argument("images", metavar="IMAGE", nargs="+")
@@ -280,10 +282,9 @@ def run_url(args: argparse.Namespace, context: Context) -> int:
             except UsageError as err:
                 raise UsageError(f"stdin line {number}: {err}") from None
     target = _target(args, context)
-    org = _settings(context).dockerhub_org
+    settings = _settings(context)
     pairs = [
-        (text, None if ref is None else imageref.to_ecr(ref, target.host, org))
-        for text, ref in lines
+        (text, None if ref is None else _url(ref, target.host, settings)) for text, ref in lines
     ]
     if args.json:
         output.as_json(
@@ -293,6 +294,21 @@ def run_url(args: argparse.Namespace, context: Context) -> int:
         for text, ecr in pairs:
             context.out.write((text if ecr is None else ecr) + "\n")
     return 0
+
+
+def _url(ref: ImageRef, host: str, settings: Settings) -> str:
+    """Where `ref` is in ECR: with a pull-through cache in our config, a public Docker Hub
+    image is in the cache (`HOST/PREFIX/library/python:3.12`), as `ecr-sso rewrite` says."""
+    from credhelper.repos import imageref, teamkeys
+    from credhelper.repos.rewrite.plan import Destination, replacement
+
+    cache = teamkeys.pull_through(settings)
+    if cache is not None:
+        dest = Destination(host, settings.dockerhub_org, cache.prefix)
+        decided = replacement(ref, dest)
+        if decided is not None:
+            return decided[0]
+    return imageref.to_ecr(ref, host, settings.dockerhub_org)
 
 
 def run_migrate(args: argparse.Namespace, context: Context) -> int:

@@ -132,3 +132,10 @@ def to_ecr(ref: ImageRef, registry_host: str, dockerhub_org: str | None) -> str:
     if ref.host is not None and ref.host.lower() == registry_host.lower():
         return str(ref)
     return f"{registry_host}/{ecr_repository(ref, dockerhub_org)}{ref.suffix}"
+
+
+def to_pull_through(ref: ImageRef, registry_host: str, prefix: str) -> str:
+    """A Docker Hub `ref` through the pull-through cache rule `prefix` of `registry_host`:
+    `python:3.12` → `HOST/PREFIX/library/python:3.12` (ECR's cache keeps Docker Hub's own
+    path, `library/` included)."""
+    return f"{registry_host}/{prefix.strip('/')}/{ref.repository}{ref.suffix}"

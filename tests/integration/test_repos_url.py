@@ -169,3 +169,34 @@ def test_url_of_a_profile_without_region(team: FakeAWS, env: Env, cli: Cli) -> N
         f"ecr-sso: AWS profile 'bare' has no region: pass --region, or set region in its"
         f" section of {env.aws_config}\n"
     )
+
+
+def test_with_a_pull_through_cache_public_images_get_its_path(
+    team: FakeAWS, env: Env, cli: Cli
+) -> None:
+    env.write_config(
+        'default_profile = "dev"\ndockerhub_org = "connectedhome"\n\n'
+        '[pull_through]\nprefix = "docker-hub"\n'
+    )
+
+    result = cli("url", "python:3.12", "connectedhome/app:1", "bitnami/redis", "ghcr.io/o/x:1")
+
+    assert result.code == 0, result.err
+    assert result.lines == [
+        f"{HOST}/docker-hub/library/python:3.12",
+        f"{HOST}/app:1",
+        f"{HOST}/docker-hub/bitnami/redis",
+        f"{HOST}/o/x:1",
+    ]
+
+
+def test_a_bad_pull_through_table_is_one_line(team: FakeAWS, env: Env, cli: Cli) -> None:
+    env.write_config('default_profile = "dev"\n\n[pull_through]\nprefix = "Docker Hub"\n')
+
+    result = cli("url", "python:3.12")
+
+    assert result.code == 1
+    assert result.err == (
+        "ecr-sso: pull-through prefix 'Docker Hub' must be 2 to 30 lower-case letters,"
+        " digits, '.', '_', '-' or '/'\n"
+    )
