@@ -45,3 +45,20 @@ def target(
         aws_config_file=context.paths.aws_config_file,
         caller_account=ecr_api.caller_account,
     )
+
+
+def profile_registry(context: Context, profile: str) -> Target:
+    """The registry `profile`'s images live in: the alias our config names for that
+    profile (the host the team reaches that registry by), else the profile's account's ECR
+    host in its region."""
+    from credhelper.aws.profiles import read_aws_profiles
+    from credhelper.repos.target import registry_for_host
+
+    config = settings(context)
+    for alias in config.aliases.values():
+        if alias.profile == profile:
+            _, found = registry_for_host(alias.host, config)
+            section = read_aws_profiles(context.paths.aws_config_file).get(profile, {})
+            role = section.get("sso_role_name") or section.get("role_arn")
+            return Target(found, profile, role.strip() if role else None)
+    return target(context, profile=profile, registry=None)

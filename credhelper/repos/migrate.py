@@ -151,10 +151,18 @@ def skopeo_environ(environ: Mapping[str, str]) -> dict[str, str]:
 class Skopeo:
     """skopeo, with every destination call signed in through our helper."""
 
-    def __init__(self, executable: str, environ: Mapping[str, str], dest_authfile: str) -> None:
+    def __init__(
+        self,
+        executable: str,
+        environ: Mapping[str, str],
+        dest_authfile: str,
+        src_authfile: str | None = None,
+    ) -> None:
         self.executable = executable
         self.environ = dict(environ)
         self.dest_authfile = dest_authfile
+        # When the source is ECR too (promote): its sign-in through our helper as well.
+        self.src_authfile = src_authfile
 
     def list_tags(self, name: str, *, dest: bool) -> list[str]:
         """The tags of repository `name` (`host/path`)."""
@@ -184,6 +192,7 @@ class Skopeo:
                     digest_file,
                     "--dest-authfile",
                     self.dest_authfile,
+                    *(["--src-authfile", self.src_authfile] if self.src_authfile else []),
                     f"docker://{source}",
                     f"docker://{dest}",
                 ]
@@ -195,7 +204,9 @@ class Skopeo:
                 return ""
 
     def _auth(self, dest: bool) -> list[str]:
-        return ["--authfile", self.dest_authfile] if dest else []
+        if dest:
+            return ["--authfile", self.dest_authfile]
+        return ["--authfile", self.src_authfile] if self.src_authfile else []
 
     def _run(self, argv: list[str]) -> bytes:
         command = [self.executable, argv[0], "--retry-times", RETRY_TIMES, *argv[1:]]
@@ -228,12 +239,13 @@ def one_line(stderr: str) -> str:
 
 
 @contextlib.contextmanager
-def dest_authfile(host: str) -> Iterator[str]:
-    """A private auth file telling skopeo to ask our helper for `host`'s credentials. It
-    holds no secret: only the helper's name."""
+def dest_authfile(host: str, *more: str) -> Iterator[str]:
+    """A private auth file telling skopeo to ask our helper for the credentials of `host`
+    (and of `more` hosts). It holds no secret: only the helper's name."""
     with tempfile.TemporaryDirectory(prefix="ecr-sso-auth-") as folder:
         path = os.path.join(folder, "auth.json")
-        atomic.write_bytes(path, json.dumps({"credHelpers": {host: HELPER_NAME}}).encode())
+        helpers = dict.fromkeys((host, *more), HELPER_NAME)
+        atomic.write_bytes(path, json.dumps({"credHelpers": helpers}).encode())
         yield path
 
 
