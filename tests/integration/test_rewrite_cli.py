@@ -92,6 +92,16 @@ def test_write_keeps_a_files_mode(repo: Path, cli: Cli) -> None:
     assert [p.name for p in repo.iterdir() if p.name.startswith(".tmp-")] == []
 
 
+def test_write_through_a_symbolic_link_keeps_the_link(repo: Path, cli: Cli) -> None:
+    (repo / "linked.Dockerfile").symlink_to("crlf.Dockerfile")
+
+    assert cli("rewrite", "--registry", HOST, "--write", "linked.Dockerfile").code == 0
+
+    assert (repo / "linked.Dockerfile").is_symlink()
+    expected = (GOLDEN / "expected" / "crlf.Dockerfile").read_bytes()
+    assert (repo / "crlf.Dockerfile").read_bytes() == expected
+
+
 def test_json(repo: Path, cli: Cli) -> None:
     result = cli("rewrite", "--registry", HOST, "--json", "compose.yaml", "k8s")
 

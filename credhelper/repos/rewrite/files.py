@@ -44,7 +44,7 @@ def examine(
     """Every file under `paths` that holds image references, with its planned edits."""
     results = []
     for path in walk.files(paths, environ):
-        shown = os.path.normpath(path)
+        shown = _shown(path)
         kind = kinds.kind_of(shown.replace(os.sep, "/"))
         if kind is None:
             continue
@@ -52,6 +52,12 @@ def examine(
         if result.changes or result.problem:
             results.append(result)
     return results
+
+
+def _shown(path: str) -> str:
+    """`path` as people and `git apply` read it: relative to the current folder when under it."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith(os.pardir) else os.path.normpath(path)
 
 
 def _one(path: str, kind: str, dest: Destination) -> FileResult:
@@ -80,5 +86,6 @@ def _one(path: str, kind: str, dest: Destination) -> FileResult:
 
 
 def write(result: FileResult) -> None:
-    """Replace the file with its rewritten text, atomically, its mode kept."""
-    atomic.write_bytes(result.path, result.new.encode("utf-8"))
+    """Replace the file with its rewritten text, atomically, its mode kept. A symbolic
+    link named on the command line stays a link: the file it points to is replaced."""
+    atomic.write_bytes(os.path.realpath(result.path), result.new.encode("utf-8"))
