@@ -194,6 +194,27 @@ def _containers_auth_files(machine: Machine) -> Iterable[Check]:
             )
 
 
+SETUP_FIX = "ecr-sso setup --from TEAM_FILE (a CI runner: ecr-sso setup --ci --registry HOST)"
+
+
+def check_set_up(machine: Machine) -> Check | None:
+    """A red finding when this machine was never set up: no registry in our config's map
+    or aliases, and no Docker `credHelpers` entry (or `credsStore`) naming ecr-sso. None
+    otherwise, and when a file cannot be read (its own check says so)."""
+    if machine.settings is None or machine.docker_config is None or machine.hosts:
+        return None
+    helpers = machine.docker_config.get("credHelpers") or {}
+    if HELPER_NAME in helpers.values() or machine.docker_config.get("credsStore") == HELPER_NAME:
+        return None
+    return Check(
+        "setup",
+        False,
+        f"not set up: no registry is mapped in {machine.paths.config_file}, and no"
+        f" credHelpers entry in {machine.paths.docker_config_file} names ecr-sso",
+        SETUP_FIX,
+    )
+
+
 def check_aws_config(machine: Machine) -> Iterable[Check]:
     """The profiles the map names exist, and their SSO sessions too."""
     if machine.aws_error:
@@ -360,6 +381,10 @@ def run_checks(paths: Paths, environ: Mapping[str, str], *, network: bool = True
     """Every check, in the order a person would fix them."""
     machine = Machine.read(paths, environ)
     checks: list[Check] = list(check_helper_on_path(machine))
+    not_set_up = check_set_up(machine)
+    if not_set_up is not None:
+        # Every other check would be about nothing; the one finding says what to run.
+        return [*checks, not_set_up]
     if machine.settings_error:
         checks.append(Check("ecr-sso config", False, machine.settings_error, "fix the file"))
     checks += check_docker_config(machine)
