@@ -22,7 +22,8 @@ from credhelper.settings import Settings
 
 @dataclass(frozen=True)
 class Choice:
-    """The profile to use (None: the default chain) and why, for logs and `doctor`."""
+    """The profile to use (None: the default chain) and why (where its name came from),
+    for logs, errors and `doctor`."""
 
     profile: str | None
     reason: str
@@ -100,14 +101,14 @@ def choose(
 ) -> Choice:
     """Apply the rules above."""
     if env_profile:
-        return Choice(env_profile, "ECR_SSO_PROFILE")
+        return Choice(env_profile, "the environment variable ECR_SSO_PROFILE")
     for key in (address.netloc, address.host):
         mapped = settings.registries.get(key)
         if mapped:
-            return Choice(mapped, f"registry map in {settings.path}")
+            return Choice(mapped, f"the registry map in {settings.path}")
         alias = settings.aliases.get(key)
         if alias is not None and alias.profile:
-            return Choice(alias.profile, f"alias {key} in {settings.path}")
+            return Choice(alias.profile, f"the alias {key} in {settings.path}")
     if registry.account is not None:
         matches = [
             name

@@ -8,7 +8,8 @@ import os
 import subprocess
 from collections.abc import Mapping
 
-from conftest import BIN_DIR, SSO, Env, environ_with
+from conftest import BIN_DIR, SSO, Env, RunHelper, environ_with
+from protocolcheck import error_line
 
 ECR_SSO = str(BIN_DIR / "ecr-sso")
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
@@ -162,3 +163,34 @@ def test_doctor_to_a_pipe_has_no_escape_codes_even_from_a_terminal(env: Env, sso
     assert "[BAD] sso login team: " in result.stdout
     assert "[ok ] helper on PATH: " in result.stdout
     assert ESC not in result.stdout
+
+
+# -- errors name where a value came from --------------------------------------------------
+
+
+def test_unknown_profile_from_the_environment_names_the_variable(
+    env: Env, sso: SSO, run_helper: RunHelper
+) -> None:
+    sso.login()
+
+    line = error_line(run_helper("get", DEV, env={"ECR_SSO_PROFILE": "nope"}))
+
+    assert line == (
+        "AWS profile 'nope' is not in the AWS config; the name came from the environment"
+        " variable ECR_SSO_PROFILE: unset ECR_SSO_PROFILE, or set it to a profile of the"
+        " AWS config"
+    )
+
+
+def test_unknown_profile_from_the_registry_map_names_the_map(
+    env: Env, sso: SSO, run_helper: RunHelper
+) -> None:
+    sso.login()
+    env.write_config(f'[registries]\n"{DEV}" = "staging"\n')
+
+    line = error_line(run_helper("get", DEV))
+
+    assert line == (
+        "AWS profile 'staging' is not in the AWS config; the name came from the registry map"
+        f" in {env.config_file}: fix it there, or run `ecr-sso setup`"
+    )

@@ -190,7 +190,7 @@ def test_env_profile_wins_over_everything() -> None:
         aliases={PRIVATE: Alias(PRIVATE, "123456789012", "eu-west-1", "aliased")},
     )
     choice = choose(registry, address, settings, SSO_PROFILES, "from-env")
-    assert choice == Choice("from-env", "ECR_SSO_PROFILE")
+    assert choice == Choice("from-env", "the environment variable ECR_SSO_PROFILE")
 
 
 def test_empty_env_profile_is_not_set() -> None:
@@ -204,7 +204,7 @@ def test_registry_map_by_host() -> None:
     for server_url in (PRIVATE, f"https://{PRIVATE}:443/v2/"):
         registry, address = target(server_url)
         choice = choose(registry, address, settings, SSO_PROFILES, None)
-        assert choice == Choice("mapped", "registry map in /cfg.toml")
+        assert choice == Choice("mapped", "the registry map in /cfg.toml")
 
 
 def test_registry_map_by_netloc_before_host() -> None:
@@ -230,7 +230,7 @@ def test_alias_profile() -> None:
         alias=True,
     )
     choice = choose(registry, address, settings, SSO_PROFILES, None)
-    assert choice == Choice("aliased", "alias mirror.example:5000 in /cfg.toml")
+    assert choice == Choice("aliased", "the alias mirror.example:5000 in /cfg.toml")
 
 
 def test_alias_without_profile_falls_through_to_the_aws_config() -> None:
