@@ -148,18 +148,34 @@ def test_missing_file_is_no_profiles(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "expected"),
     [
-        "region = us-east-1\n[profile a]\n",  # a key before any section
-        "[profile a]\nthis line has no equals sign\n",
+        (
+            "region = us-east-1\n[profile a]\n",
+            ", line 1: the AWS config is malformed: 'region = us-east-1' comes before the first"
+            " [section] header",
+        ),
+        (
+            "[profile a]\nthis line has no equals sign\n",
+            ", line 2: the AWS config is malformed: 'this line has no equals sign' is neither a"
+            " [section] header nor a key = value line",
+        ),
+        (
+            "[profile x\nregion = eu-west-1\n",
+            ", line 1: the AWS config is malformed: the section header [profile x has no closing ]",
+        ),
+        (
+            "[default]\nregion = eu-west-1\n[profile x\nregion = eu-west-1\n",
+            ", line 3: the AWS config is malformed: the section header [profile x has no closing ]",
+        ),
     ],
 )
-def test_malformed_file_is_a_config_error(tmp_path: Path, text: str) -> None:
+def test_malformed_file_is_a_config_error(tmp_path: Path, text: str, expected: str) -> None:
     path = write_aws_config(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         read_aws_profiles(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}: the AWS config is malformed")
+    assert message == path + expected
     assert "\n" not in message
 
 
