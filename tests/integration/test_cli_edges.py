@@ -194,3 +194,28 @@ def test_unknown_profile_from_the_registry_map_names_the_map(
         "AWS profile 'staging' is not in the AWS config; the name came from the registry map"
         f" in {env.config_file}: fix it there, or run `ecr-sso setup`"
     )
+
+
+# -- our settings, strictly ---------------------------------------------------------------
+
+
+def test_an_unknown_log_level_is_refused_by_ecr_sso(env: Env) -> None:
+    result = ecr_sso("status", env={"ECR_SSO_LOG": "verbose"})
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "ecr-sso: ECR_SSO_LOG (environment variable) must be one of debug, info, warning,"
+        " error, off, not 'verbose'\n"
+    )
+
+
+def test_a_mistyped_config_key_fails_the_helper_with_file_line_and_key(
+    env: Env, sso: SSO, run_helper: RunHelper
+) -> None:
+    sso.login()
+    env.write_config(f'cahce = "file"\n\n[registries]\n"{DEV}" = "dev"\n')
+
+    line = error_line(run_helper("get", DEV))
+
+    assert line == f"{env.config_file}, line 1: unknown key cahce (did you mean cache?)"
