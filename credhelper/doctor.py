@@ -194,6 +194,27 @@ def _containers_auth_files(machine: Machine) -> Iterable[Check]:
             )
 
 
+SETUP_FIX = "ecr-sso setup --from TEAM_FILE (a CI runner: ecr-sso setup --ci --registry HOST)"
+
+
+def check_set_up(machine: Machine) -> Check | None:
+    """A red finding when this machine was never set up: no registry in our config's map
+    or aliases, and no Docker `credHelpers` entry (or `credsStore`) naming ecr-sso. None
+    otherwise, and when a file cannot be read (its own check says so)."""
+    if machine.settings is None or machine.docker_config is None or machine.hosts:
+        return None
+    helpers = machine.docker_config.get("credHelpers") or {}
+    if HELPER_NAME in helpers.values() or machine.docker_config.get("credsStore") == HELPER_NAME:
+        return None
+    return Check(
+        "setup",
+        False,
+        f"not set up: no registry is mapped in {machine.paths.config_file}, and no"
+        f" credHelpers entry in {machine.paths.docker_config_file} names ecr-sso",
+        SETUP_FIX,
+    )
+
+
 def check_aws_config(machine: Machine) -> Iterable[Check]:
     """The profiles the map names exist, and their SSO sessions too."""
     if machine.aws_error:
@@ -277,23 +298,25 @@ def check_permissions(machine: Machine) -> Iterable[Check]:
 
 def endpoint_checks(machine: Machine, now: Callable[[], float]) -> list[Check]:
     """Each ECR, SSO and SSO-OIDC endpoint in use answers within the timeout, and the
-    clock agrees with theirs."""
-    urls = sorted(_endpoints(machine))
+    clock agrees with theirs. Probed through botocore's own HTTP stack with the TLS
+    settings the helper would use (the CA bundle of `AWS_CA_BUNDLE` or the profile's
+    `ca_bundle`, the proxy variables), so a TLS-inspecting proxy fails here only if it
+    fails for the helper too."""
+    endpoints = _endpoints(machine)
+    urls = sorted(endpoints)
     if not urls:
         return []
     with ThreadPoolExecutor(max_workers=min(8, len(urls))) as pool:
-        answers = list(pool.map(lambda url: _probe(url, now), urls))
+        answers = list(pool.map(lambda url: _probe(url, endpoints[url], now), urls))
     checks: list[Check] = []
     skews: list[float] = []
-    for url, (error, skew) in zip(urls, answers, strict=True):
+    for url, (error, fix, skew) in zip(urls, answers, strict=True):
         if error is not None:
-            checks.append(
-                Check(
-                    f"endpoint {url}", False, error, "check the network, proxy (HTTPS_PROXY) or VPN"
-                )
-            )
+            checks.append(Check(f"endpoint {url}", False, error, fix))
         else:
-            checks.append(Check(f"endpoint {url}", True, "answers"))
+            bundle = endpoints[url]
+            shown = f" (CA bundle {bundle})" if isinstance(bundle, str) else ""
+            checks.append(Check(f"endpoint {url}", True, f"answers{shown}"))
             if skew is not None:
                 skews.append(skew)
     if skews:
@@ -312,12 +335,21 @@ def endpoint_checks(machine: Machine, now: Callable[[], float]) -> list[Check]:
     return checks
 
 
-def _endpoints(machine: Machine) -> set[str]:
+def _endpoints(machine: Machine) -> dict[str, str | bool]:
+    """Endpoint URL → how the helper verifies its certificate there (a CA bundle file, or
+    True for the default one), each from the session of the profile that would call it."""
     from credhelper.aws import client as aws
 
-    urls: set[str] = set()
-    session = aws.make_session(None)
-    for host in machine.hosts:
+    sessions: dict[str | None, Any] = {}
+
+    def session_of(profile: str | None) -> Any:
+        known = profile if profile in machine.aws_profiles else None
+        if known not in sessions:
+            sessions[known] = aws.make_session(known)
+        return sessions[known]
+
+    urls: dict[str, str | bool] = {}
+    for host, profile in machine.hosts.items():
         address = parse_address(host)
         if address is None:
             continue
@@ -326,40 +358,80 @@ def _endpoints(machine: Machine) -> set[str]:
             registry = machine.settings.alias_registry(address)
         registry = registry or parse_registry(address)
         if registry is not None:
-            urls.add(aws.make_client(session, registry).meta.endpoint_url)
-    for keys in machine.sso_sessions.values():
+            session = session_of(profile)
+            url = aws.make_client(session, registry).meta.endpoint_url
+            urls.setdefault(url, _verify(session, machine.environ))
+    for name, keys in machine.sso_sessions.items():
         region = keys.get("sso_region")
-        if region:
-            for service in ("sso", "sso-oidc"):
-                urls.add(session.create_client(service, region_name=region).meta.endpoint_url)
+        if not region:
+            continue
+        users = [p for p in machine.hosts.values() if p and _sso_session_of(machine, p) == name]
+        session = session_of(users[0] if users else None)
+        for service in ("sso", "sso-oidc"):
+            url = session.create_client(service, region_name=region).meta.endpoint_url
+            urls.setdefault(url, _verify(session, machine.environ))
     return urls
 
 
-def _probe(url: str, now: Callable[[], float]) -> tuple[str | None, float | None]:
-    """(error, clock skew in seconds) of one HTTP GET; any HTTP answer means reachable."""
-    import urllib.error
-    import urllib.request
+def _sso_session_of(machine: Machine, profile: str) -> str | None:
+    return machine.aws_profiles.get(profile, {}).get("sso_session")
 
+
+def _verify(session: Any, environ: Mapping[str, str]) -> str | bool:
+    """What botocore verifies certificates with for clients of `session`: the profile's
+    `ca_bundle` or `AWS_CA_BUNDLE` (botocore's config variable), else `REQUESTS_CA_BUNDLE`,
+    else its default bundle."""
+    bundle = session.get_config_variable("ca_bundle") or environ.get("REQUESTS_CA_BUNDLE")
+    return str(bundle) if bundle else True
+
+
+def _probe(
+    url: str, verify: str | bool, now: Callable[[], float]
+) -> tuple[str | None, str | None, float | None]:
+    """(error, its fix, clock skew in seconds) of one HTTP GET through botocore's HTTP
+    session; any HTTP answer means reachable."""
+    from botocore.awsrequest import AWSRequest
+    from botocore.exceptions import BotoCoreError, SSLError
+    from botocore.httpsession import URLLib3Session
+    from botocore.utils import get_environ_proxies
+
+    http = URLLib3Session(verify=verify, proxies=get_environ_proxies(url), timeout=ENDPOINT_TIMEOUT)
     try:
-        with urllib.request.urlopen(url, timeout=ENDPOINT_TIMEOUT) as response:  # noqa: S310 - our endpoints
-            date = response.headers.get("Date")
-    except urllib.error.HTTPError as err:
-        date = err.headers.get("Date")
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        return f"no answer within {ENDPOINT_TIMEOUT:.0f} s ({reason})", None
+        response = http.send(AWSRequest(method="GET", url=url).prepare())
+    except SSLError as err:
+        reason = getattr(err, "kwargs", {}).get("error", err)
+        return (
+            f"its TLS certificate is not trusted ({reason})",
+            "behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or ca_bundle in the profile)"
+            " to the proxy's CA certificate",
+            None,
+        )
+    except (BotoCoreError, OSError) as err:
+        reason = getattr(err, "kwargs", {}).get("error", err)
+        return (
+            f"no answer within {ENDPOINT_TIMEOUT:.0f} s ({reason})",
+            "check the network, proxy (HTTPS_PROXY) or VPN",
+            None,
+        )
+    finally:
+        http.close()
+    date = response.headers.get("Date")
     if not date:
-        return None, None
+        return None, None, None
     try:
-        return None, now() - parsedate_to_datetime(date).timestamp()
+        return None, None, now() - parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError):
-        return None, None
+        return None, None, None
 
 
 def run_checks(paths: Paths, environ: Mapping[str, str], *, network: bool = True) -> list[Check]:
     """Every check, in the order a person would fix them."""
     machine = Machine.read(paths, environ)
     checks: list[Check] = list(check_helper_on_path(machine))
+    not_set_up = check_set_up(machine)
+    if not_set_up is not None:
+        # Every other check would be about nothing; the one finding says what to run.
+        return [*checks, not_set_up]
     if machine.settings_error:
         checks.append(Check("ecr-sso config", False, machine.settings_error, "fix the file"))
     checks += check_docker_config(machine)

@@ -33,6 +33,30 @@ class ConfigError(EcrSsoError):
     """One of our configuration files, or the AWS config, cannot be used."""
 
 
+class UnknownProfile(ConfigError):
+    """An AWS profile we were told to use is not in the AWS config. `source` says where
+    its name came from (the environment variable ECR_SSO_PROFILE, the registry map in our
+    config...), because that is what the person has to fix."""
+
+    ENVIRONMENT = "the environment variable "
+
+    def __init__(self, profile: str, source: str | None = None) -> None:
+        self.profile = profile
+        self.source = source
+        message = f"AWS profile '{profile}' is not in the AWS config"
+        if source is None:
+            message += "; run `ecr-sso setup`"
+        elif source.startswith(self.ENVIRONMENT):
+            variable = source[len(self.ENVIRONMENT) :]
+            message += (
+                f"; the name came from {source}: unset {variable}, or set it to a profile"
+                " of the AWS config"
+            )
+        else:
+            message += f"; the name came from {source}: fix it there, or run `ecr-sso setup`"
+        super().__init__(message)
+
+
 class LoginRequired(EcrSsoError):
     """The SSO sign-in for a profile is missing or expired."""
 

@@ -1,4 +1,9 @@
-"""The debug log: a size-bounded file in the user log dir, level from `ECR_SSO_LOG`.
+"""The log: a size-bounded file in the user log dir, level from `ECR_SSO_LOG`.
+
+The log is for people: by default a failure is one line there (what failed, for which
+host and profile, what to do), written by the executable that reports it. Tracebacks, and
+the records of botocore and the other libraries (which repeat the same failure, botocore
+with a traceback of each failed token refresh), appear only with `ECR_SSO_LOG=debug`.
 
 Nothing is ever written to stderr: docker would show it mid-pull. botocore's own loggers are
 capped at WARNING whatever the level, because at DEBUG they write request headers and
@@ -13,6 +18,7 @@ import os
 from collections.abc import Mapping
 
 from credhelper import atomic
+from credhelper.errors import ConfigError
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -23,12 +29,47 @@ LEVELS = {
 }
 MAX_BYTES = 1_000_000
 FILE_NAME = "ecr-sso.log"
+_OURS = "credhelper"
+_LIBRARIES = ("botocore", "boto3", "urllib3", "keyring")
+
+
+class _OneLine(logging.Formatter):
+    """A record without its traceback: the message alone is the line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        return self.formatMessage(record)
+
+
+def _ours(record: logging.LogRecord) -> bool:
+    return record.name == _OURS or record.name.startswith(_OURS + ".")
+
+
+def level_of(environ: Mapping[str, str]) -> int:
+    """The level `ECR_SSO_LOG` names (default warning); a value we do not know is refused,
+    rather than silently logging less (or more) than the person asked for."""
+    text = environ.get("ECR_SSO_LOG", "").strip().lower() or "warning"
+    level = LEVELS.get(text)
+    if level is None:
+        raise ConfigError(
+            f"ECR_SSO_LOG (environment variable) must be one of {', '.join(LEVELS)},"
+            f" not {environ.get('ECR_SSO_LOG', '')!r}"
+        )
+    return level
 
 
 def setup(log_dir: str, environ: Mapping[str, str]) -> str:
-    """Send our records to the log file; return its path."""
+    """Send our records to the log file; return its path. An invalid `ECR_SSO_LOG` is a
+    ConfigError, raised once the log is set up at the default level (so the failure it
+    causes is logged, and nothing reaches stderr)."""
     logging.raiseExceptions = False  # a broken log file must not break a pull
-    level = LEVELS.get(environ.get("ECR_SSO_LOG", "warning").strip().lower(), logging.WARNING)
+    invalid: ConfigError | None = None
+    try:
+        level = level_of(environ)
+    except ConfigError as err:
+        level, invalid = logging.WARNING, err
     path = os.path.join(log_dir, FILE_NAME)
     root = logging.getLogger()
     root.setLevel(logging.WARNING)
@@ -36,15 +77,20 @@ def setup(log_dir: str, environ: Mapping[str, str]) -> str:
         atomic.ensure_private_dir(log_dir)
         _rotate(path)
         handler: logging.Handler = logging.FileHandler(path, delay=True, encoding="utf-8")
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-        )
+        layout = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
+        if level <= logging.DEBUG:
+            handler.setFormatter(logging.Formatter(layout))
+        else:
+            handler.setFormatter(_OneLine(layout))
+            handler.addFilter(_ours)
     except OSError:
         handler = logging.NullHandler()
     root.addHandler(handler)
-    logging.getLogger("credhelper").setLevel(level)
-    for noisy in ("botocore", "boto3", "urllib3", "keyring"):
+    logging.getLogger(_OURS).setLevel(level)
+    for noisy in _LIBRARIES:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    if invalid is not None:
+        raise invalid
     return path
 
 

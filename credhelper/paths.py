@@ -52,7 +52,8 @@ class Paths:
         self.log_dir = log_dir
         self.aws_config_file = aws_config_file
         self.docker_config_dir = docker_config_dir
-        # Fixed by the AWS CLI and botocore: always under the home directory.
+        # Fixed by the AWS CLI and botocore: always under the home directory (`home` is
+        # os.path.expanduser's, as theirs).
         self.sso_cache_dir = os.path.join(home, ".aws", "sso", "cache")
 
     @classmethod
@@ -61,7 +62,7 @@ class Paths:
         variables, then platformdirs' per-user defaults."""
         import platformdirs
 
-        home = _home(environ)
+        home = _home()
         config_file = environ.get("ECR_SSO_CONFIG") or os.path.join(
             platformdirs.user_config_dir(APP, appauthor=False), CONFIG_NAME
         )
@@ -82,16 +83,21 @@ class Paths:
         return os.path.join(self.docker_config_dir, "config.json")
 
 
-def _home(environ: Mapping[str, str]) -> str:
-    return environ.get("HOME") or os.path.expanduser("~")
+def _home() -> str:
+    """The home folder as botocore, the AWS CLI and platformdirs find it: they all call
+    `os.path.expanduser`, so we do too rather than read HOME. On POSIX it is HOME (else
+    the password database); on Windows it is USERPROFILE and HOME is ignored, so reading
+    HOME there would put `~/.aws` somewhere botocore never looks. It reads the process's
+    environment, as they do (the `environ` given to the resolvers is that environment in
+    every real run)."""
+    return os.path.expanduser("~")
 
 
 def aws_config_file(environ: Mapping[str, str]) -> str:
-    """The AWS config file, as botocore finds it (`AWS_CONFIG_FILE`, else `~/.aws/config`)."""
-    configured = environ.get("AWS_CONFIG_FILE")
-    if configured:
-        return os.path.expanduser(configured)
-    return os.path.join(_home(environ), ".aws", "config")
+    """The AWS config file, as botocore finds it: `AWS_CONFIG_FILE`, else `~/.aws/config`,
+    with `~` expanded by `os.path.expanduser` as botocore expands it."""
+    configured = environ.get("AWS_CONFIG_FILE") or os.path.join("~", ".aws", "config")
+    return os.path.expanduser(configured)
 
 
 def _xdg(environ: Mapping[str, str], name: str) -> str | None:
@@ -108,9 +114,9 @@ def fast_cache_dir(environ: Mapping[str, str]) -> str | None:
     base = _xdg(environ, "XDG_CACHE_HOME")
     if base is None:
         if sys.platform.startswith("linux"):
-            base = os.path.join(_home(environ), ".cache")
+            base = os.path.join(_home(), ".cache")
         elif sys.platform == "darwin":
-            base = os.path.join(_home(environ), "Library", "Caches")
+            base = os.path.join(_home(), "Library", "Caches")
         else:
             return None
     return os.path.join(base, APP)
@@ -123,9 +129,9 @@ def fast_config_file(environ: Mapping[str, str]) -> str | None:
     base = _xdg(environ, "XDG_CONFIG_HOME")
     if base is None:
         if sys.platform.startswith("linux"):
-            base = os.path.join(_home(environ), ".config")
+            base = os.path.join(_home(), ".config")
         elif sys.platform == "darwin":
-            base = os.path.join(_home(environ), "Library", "Application Support")
+            base = os.path.join(_home(), "Library", "Application Support")
         else:
             return None
     return os.path.join(base, APP, CONFIG_NAME)

@@ -18,12 +18,14 @@ The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
     [managed]                 # written by `ecr-sso setup` for `ecr-sso teardown`: what it
                               # added (see credhelper.setup.settings_file); not read here
 
-Reading is strict: a key of the wrong type is an error naming the file and the key, because
-a silently ignored typo would send a registry to the wrong account.
+Reading is strict: an unknown key (`cahce`), or a key of the wrong type, is an error naming
+the file, the line and the key (and the key meant, when one is close), because a silently
+ignored typo would send a registry to the wrong account.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from dataclasses import dataclass, field
@@ -33,6 +35,19 @@ from credhelper.errors import ConfigError, EcrSsoError
 from credhelper.registry import Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
+#: Every top-level key of the file; `login_timeout` is read by the sign-in code, `managed`
+#: by the setup code.
+KEYS = (
+    "cache",
+    "auto_login",
+    "default_profile",
+    "dockerhub_org",
+    "login_timeout",
+    "registries",
+    "aliases",
+    "managed",
+)
+ALIAS_KEYS = ("account", "region", "profile")
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 _REGION = re.compile(r"[a-z]+(?:-[a-z0-9]+)*-[0-9]+", re.ASCII)
 
@@ -89,7 +104,7 @@ def load(path: str) -> Settings:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
     # Parsed only when the file exists: most machines running the helper in CI have none.
     document = parse_toml(data, path, ConfigError)
-    return parse(document, path)
+    return parse(document, path, data.decode("utf-8"))
 
 
 def parse_toml(
@@ -109,8 +124,10 @@ def parse_toml(
         raise error(f"{path}: {subject}not valid TOML: {err}") from None
 
 
-def parse(document: dict[str, Any], path: str = "<config>") -> Settings:
-    """Validate a parsed TOML document into `Settings`."""
+def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> Settings:
+    """Validate a parsed TOML document into `Settings`; `text`, the document's source,
+    lets an error name the line of a bad key."""
+    _known_keys(document, KEYS, path, text, None)
     cache = _optional(document, "cache", str, path)
     cache = "file" if cache is None else cache
     if cache not in CACHE_BACKENDS:
@@ -128,6 +145,7 @@ def parse(document: dict[str, Any], path: str = "<config>") -> Settings:
         where = f"aliases.{host!r}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{path}: {where} must be a table with account and region")
+        _known_keys(entry, ALIAS_KEYS, path, text, host)
         account = entry.get("account")
         region = entry.get("region")
         profile = entry.get("profile")
@@ -163,3 +181,42 @@ def _table(document: dict[str, Any], key: str, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [{key}] must be a table")
     return value
+
+
+def _known_keys(
+    table: dict[str, Any], allowed: tuple[str, ...], path: str, text: str, alias: str | None
+) -> None:
+    """ConfigError naming the first key of `table` not in `allowed`: its file and line, and
+    the allowed key it is closest to, if any (else them all)."""
+    for key in table:
+        if key in allowed:
+            continue
+        where = "" if alias is None else f" in [aliases.{_quoted(alias)}]"
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"expected {', '.join(allowed)}"
+        line = _line_of(text, key, alias)
+        at = f", line {line}" if line else ""
+        raise ConfigError(f"{path}{at}: unknown key {_quoted(key)}{where} ({hint})")
+
+
+def _quoted(key: str) -> str:
+    """`key` as TOML writes it: bare when it can be, else in double quotes."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace('"', '\\"') + '"'
+
+
+def _line_of(text: str, key: str, alias: str | None) -> int | None:
+    """The line of `text` that sets `key`: at the top level (before the first table), or
+    after the line that names the alias `alias`. None if not found (an unusual spelling):
+    the message then names the file and key only."""
+    setting = re.compile(r"""(?:^|[{,])\s*["']?""" + re.escape(key) + r"""["']?\s*=""")
+    started = alias is None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not started:
+            started = alias in line if alias is not None else True
+            if not started:
+                continue
+        elif alias is None and line.lstrip().startswith("["):
+            return None
+        if setting.search(line):
+            return number
+    return None

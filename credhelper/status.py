@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from credhelper.errors import EcrSsoError
+from credhelper.errors import EcrSsoError, UsageError
 from credhelper.helper import fastpath
 from credhelper.helper.tokens import MARGIN_SECONDS
 from credhelper.helper.usecases import profile_token_keys
@@ -91,8 +91,11 @@ def gather(
     whoami: Callable[[str], dict[str, str]] | None = None,
 ) -> list[ProfileStatus]:
     """A status per SSO profile of the AWS config (or per profile in `only`); with
-    `whoami`, each profile's caller identity (its failure is reported, not raised)."""
+    `whoami`, each profile's caller identity (its failure is reported, not raised). A name
+    in `only` that is no profile of the AWS config is a UsageError naming the ones it has."""
     config = sso.AwsConfig.read(paths)
+    if only is not None:
+        _known(only, config, paths.aws_config_file)
     names = only if only is not None else config.sso_profiles()
     keys = cache.keys()
     hosts: dict[str, list[str]] = {}
@@ -117,3 +120,13 @@ def gather(
                 status.identity_error = str(err)
         statuses.append(status)
     return statuses
+
+
+def _known(names: list[str], config: sso.AwsConfig, path: str) -> None:
+    unknown = [name for name in names if name not in config.profiles]
+    if not unknown:
+        return
+    which = ", ".join(repr(name) for name in unknown)
+    known = ", ".join(config.profiles)
+    has = f"its profiles are {known}" if known else "it has no profiles; run `ecr-sso setup`"
+    raise UsageError(f"no AWS profile {which} in {path}: {has}")

@@ -1,8 +1,10 @@
 #!/bin/sh
 # The whole ecr-sso story on a machine with no AWS account, against the local stand-ins
-# the tests use: set up from the example team file, sign in (the browser step is played
-# by a small script), pull through the helper with skopeo (and docker, when dockerd can
-# run here), and show the status. Each step is printed as a person would type it.
+# the tests use: a pull that fails without the helper; set up from the example team file;
+# sign in (the browser step is played by a small script); ask the helper for the registry's
+# credentials as docker does (the password shown redacted); the same pull, now through the
+# helper, with skopeo (and docker, when dockerd can run here); the status. Each step is
+# printed as a person would type it.
 #
 #   python3 -m venv .venv && .venv/bin/pip install -e '.[test]'   # once
 #   install/demo.sh
@@ -64,6 +66,16 @@ step() {
     "$@"
 }
 
+# A step that is meant to fail: its error is shown, and the demo goes on.
+failing_step() {
+    printf '\n$ %s\n' "$*"
+    if "$@" 2>&1; then
+        echo "demo.sh: expected this step to fail" >&2
+        exit 1
+    fi
+    echo "(failed, as expected: docker, skopeo and podman have no credentials for this registry)"
+}
+
 echo "ecr-sso demo: AWS is played by local stand-ins ($AWS_ENDPOINT_URL_ECR),"
 echo "the dev account's registry by a docker-registry at $DEMO_REGISTRY."
 
@@ -76,9 +88,17 @@ host = "$DEMO_REGISTRY"
 profile = "dev"
 EOF
 
+pull="skopeo copy --quiet --src-tls-verify=false docker://$DEMO_REGISTRY/demo/hello:1"
+# shellcheck disable=SC2086 # $pull is split into words on purpose
+failing_step $pull "oci:$work/before:1"
 step ecr-sso setup --from "$work/team.toml" --yes
 step ecr-sso login dev
-step skopeo copy --quiet --src-tls-verify=false "docker://$DEMO_REGISTRY/demo/hello:1" "oci:$work/hello:1"
+# What docker asks the helper before the pull; the password is a live ECR token.
+printf '\n$ echo %s | docker-credential-ecr-sso get   # password redacted\n' "$DEMO_REGISTRY"
+answer=$(echo "$DEMO_REGISTRY" | docker-credential-ecr-sso get)
+printf '%s\n' "$answer" | sed 's/"Secret":"[^"]*"/"Secret":"<redacted>"/'
+# shellcheck disable=SC2086
+step $pull "oci:$work/hello:1"
 if [ -n "${DOCKER_HOST:-}" ]; then
     step docker pull "$DEMO_REGISTRY/demo/hello:1"
 else

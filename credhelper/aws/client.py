@@ -123,10 +123,8 @@ def translate(
     kind = type(err).__name__
     who = f"profile '{profile}'" if profile else "the default credential chain"
     if kind == "ProfileNotFound":
-        return errors.ConfigError(
-            f"AWS profile '{profile}' is not in the AWS config; run `ecr-sso setup` or fix"
-            " the registry map"
-        )
+        # Where the name came from is the caller's to add (`UnknownProfile.source`).
+        return errors.UnknownProfile(profile or getattr(err, "kwargs", {}).get("profile", ""))
     if kind in _LOGIN_ERRORS:
         return errors.LoginRequired(
             f"the SSO login for {who} is missing or expired; run `{login_command(profile)}`"

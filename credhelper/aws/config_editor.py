@@ -199,25 +199,9 @@ def _newline(text: str) -> str:
 
 
 def _parse_error(path: str, err: Exception) -> str:
-    lineno = getattr(err, "lineno", None)
-    errors = getattr(err, "errors", None)
-    what = type(err).__name__
-    if what == "ParsingError" and errors:
-        lineno, line = errors[0]
-        reason = f"cannot read {str(line).strip()}, not a key = value line"
-    elif what == "MissingSectionHeaderError":
-        reason = "a line before the first [section] header"
-    elif what == "DuplicateSectionError":
-        reason = f"section [{getattr(err, 'section', '?')}] appears a second time"
-    elif what == "DuplicateOptionError":
-        reason = (
-            f"key {getattr(err, 'option', '?')} appears a second time in"
-            f" [{getattr(err, 'section', '?')}]"
-        )
-    else:
-        reason = str(err).splitlines()[0] if str(err) else what
-    where = f"{path}, line {lineno}" if lineno else path
-    return f"{where}: the AWS config is malformed: {reason}"
+    from credhelper.aws.profiles import malformed
+
+    return malformed(path, err)
 
 
 def botocore_values(path: str, text: str) -> dict[str, dict[str, Any]]:

@@ -22,7 +22,8 @@ from credhelper.settings import Settings
 
 @dataclass(frozen=True)
 class Choice:
-    """The profile to use (None: the default chain) and why, for logs and `doctor`."""
+    """The profile to use (None: the default chain) and why (where its name came from),
+    for logs, errors and `doctor`."""
 
     profile: str | None
     reason: str
@@ -50,8 +51,7 @@ def read_aws_config(path: str) -> tuple[dict[str, dict[str, str]], dict[str, dic
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read the AWS config: {err}") from None
     except configparser.Error as err:
-        first_line = str(err).splitlines()[0]
-        raise ConfigError(f"{path}: the AWS config is malformed: {first_line}") from None
+        raise ConfigError(malformed(path, err)) from None
     profiles: dict[str, dict[str, str]] = {}
     sessions: dict[str, dict[str, str]] = {}
     for section in parser.sections():
@@ -62,6 +62,48 @@ def read_aws_config(path: str) -> tuple[dict[str, dict[str, str]], dict[str, dic
         if session is not None:
             sessions[session] = dict(parser.items(section))
     return profiles, sessions
+
+
+def malformed(path: str, err: Exception) -> str:
+    """One line for a parse error of configparser (or configupdater, which raises the
+    same kinds): the file, the line, and what is wrong with it in a person's words."""
+    lineno, line = _bad_line(err)
+    what = type(err).__name__
+    if line is not None and line.startswith("[") and "]" not in line:
+        reason = f"the section header {line} has no closing ]"
+    elif what == "MissingSectionHeaderError":
+        reason = f"'{line}'" if line else "a line"
+        reason += " comes before the first [section] header"
+    elif what == "ParsingError":
+        reason = f"'{line}'" if line else "a line"
+        reason += " is neither a [section] header nor a key = value line"
+    elif what == "DuplicateSectionError":
+        reason = f"section [{getattr(err, 'section', '?')}] appears a second time"
+    elif what == "DuplicateOptionError":
+        reason = (
+            f"key {getattr(err, 'option', '?')} appears a second time in"
+            f" [{getattr(err, 'section', '?')}]"
+        )
+    else:
+        reason = str(err).splitlines()[0] if str(err) else what
+    where = f"{path}, line {lineno}" if lineno else path
+    return f"{where}: the AWS config is malformed: {reason}"
+
+
+def _bad_line(err: Exception) -> tuple[int | None, str | None]:
+    """(line number, the line's text) of a configparser error, when it says."""
+    errors = getattr(err, "errors", None)
+    if errors:  # ParsingError: (line number, repr of the line) per bad line
+        import ast
+
+        lineno, shown = errors[0]
+        try:
+            text = ast.literal_eval(shown) if isinstance(shown, str) else str(shown)
+        except (ValueError, SyntaxError):
+            text = str(shown)
+        return lineno, str(text).strip()
+    line = getattr(err, "line", None)
+    return getattr(err, "lineno", None), line.strip() if isinstance(line, str) else None
 
 
 def _section_name(section: str, kind: str) -> str | None:
@@ -100,14 +142,14 @@ def choose(
 ) -> Choice:
     """Apply the rules above."""
     if env_profile:
-        return Choice(env_profile, "ECR_SSO_PROFILE")
+        return Choice(env_profile, "the environment variable ECR_SSO_PROFILE")
     for key in (address.netloc, address.host):
         mapped = settings.registries.get(key)
         if mapped:
-            return Choice(mapped, f"registry map in {settings.path}")
+            return Choice(mapped, f"the registry map in {settings.path}")
         alias = settings.aliases.get(key)
         if alias is not None and alias.profile:
-            return Choice(alias.profile, f"alias {key} in {settings.path}")
+            return Choice(alias.profile, f"the alias {key} in {settings.path}")
     if registry.account is not None:
         matches = [
             name

@@ -11,6 +11,7 @@ name, so adding a command group touches no shared file.
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import os
 import sys
@@ -45,6 +46,11 @@ def command_modules() -> list[ModuleType]:
 
 def parser() -> argparse.ArgumentParser:
     """The full argument parser, one subparser per command."""
+    return _parsers()[0]
+
+
+def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The full parser, and each command's own parser by name."""
     top = argparse.ArgumentParser(
         prog="ecr-sso",
         description=DESCRIPTION,
@@ -54,13 +60,31 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
     for module in command_modules():
         module.register(commands)
-    return top
+    return top, dict(commands.choices)
+
+
+def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser and `argv` parsed by it. A usage error exits 2 (argparse's code, as
+    `UsageError`'s) and shows the usage of the command it belongs to: a mistyped command
+    gets the closest one suggested, an unknown flag the usage of its own subcommand, not
+    the top-level one."""
+    top, commands = _parsers()
+    # The top level has options without values only, so the first word is the command.
+    word = next((a for a in argv if not a.startswith("-")), None)
+    if word is not None and word not in commands:
+        close = difflib.get_close_matches(word, list(commands), n=1)
+        if close:
+            top.error(f"argument COMMAND: invalid choice: {word!r} (did you mean {close[0]}?)")
+    args, extras = top.parse_known_args(argv)
+    if extras:
+        owner = commands.get(args.command) if args.command else None
+        (owner or top).error(f"unrecognized arguments: {' '.join(extras)}")
+    return top, args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, run the command, turn our errors into a message and exit code."""
-    top = parser()
-    args = top.parse_args(argv)
+    top, args = parse(sys.argv[1:] if argv is None else list(argv))
     handler = getattr(args, "handler", None)
     if handler is None:
         top.print_help()
@@ -83,8 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the one place an unexpected failure becomes a line
         log.exception("ecr-sso %s: unexpected error", args.command)
         print(
-            f"ecr-sso: internal error ({type(err).__name__}: {err}); the traceback is in"
-            " the log (`ecr-sso doctor` shows the log folder)",
+            f"ecr-sso: internal error ({type(err).__name__}: {err}); run it again with"
+            " ECR_SSO_LOG=debug for its traceback in the log (`ecr-sso doctor` shows the"
+            " log folder)",
             file=sys.stderr,
         )
         return 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, TextIO
 
 from credhelper.cli.context import Context
 from credhelper.cli.output import as_json
@@ -37,7 +37,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if args.json:
         as_json(context.out, {"healthy": healthy, "checks": [c.as_dict() for c in checks]})
         return 0 if healthy else 1
-    color = context.interactive and context.environ.get("NO_COLOR") is None
+    # Colour only for a person looking at a terminal: `doctor > file` or `| less` gets
+    # plain text, whatever stdin is (https://no-color.org: any NO_COLOR turns it off).
+    color = _isatty(context.out) and context.environ.get("NO_COLOR") is None
     for check in checks:
         mark = "ok " if check.ok else "BAD"
         if color:
@@ -47,3 +49,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
             context.out.write(f"      fix: {check.fix}\n")
     context.out.write("all good\n" if healthy else "some checks failed\n")
     return 0 if healthy else 1
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False

@@ -106,7 +106,7 @@ def register(subparsers: Any) -> None:
         metavar="HOST",
         help="a registry host (or an alias in ecr-sso's config) for --ci (repeatable)",
     )
-    _safety(command)
+    _safety(command, force_help="replace entries whose values differ from what setup would write")
     command.add_argument(
         "--clean-auths",
         action="store_true",
@@ -120,7 +120,11 @@ def register(subparsers: Any) -> None:
         description=TEARDOWN_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _safety(teardown)
+    _safety(
+        teardown,
+        force_help="also remove entries setup added that have been changed since (they are"
+        " kept otherwise)",
+    )
     teardown.set_defaults(handler=run_teardown)
 
     registries = subparsers.add_parser(
@@ -132,7 +136,7 @@ def register(subparsers: Any) -> None:
     registries.set_defaults(handler=run_registries)
 
 
-def _safety(command: argparse.ArgumentParser) -> None:
+def _safety(command: argparse.ArgumentParser, *, force_help: str) -> None:
     command.add_argument(
         "--dry-run", action="store_true", help="print a diff of every file; write nothing"
     )
@@ -142,11 +146,7 @@ def _safety(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="change content you wrote without asking (needed when stdin is not a terminal)",
     )
-    command.add_argument(
-        "--force",
-        action="store_true",
-        help="replace (teardown: remove) entries whose values differ from setup's",
-    )
+    command.add_argument("--force", action="store_true", help=force_help)
 
 
 # -- setup ---------------------------------------------------------------------------------

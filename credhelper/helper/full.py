@@ -60,6 +60,7 @@ def build(environ: os._Environ[str] | dict[str, str]) -> Helper:
 def run(action: str, data: bytes) -> int:
     """Run `action` with its stdin `data`; print the answer or one error line; exit code."""
     out = sys.stdout
+    subject = action  # what the log line says failed: the action, and its host when known
     try:
         if action in ("version", "--version", "-v"):
             from credhelper.version import version
@@ -74,7 +75,9 @@ def run(action: str, data: bytes) -> int:
             return 1
         helper = build(os.environ)
         if action == "get":
-            creds = helper.get(protocol.read_server_url(data))
+            server_url = protocol.read_server_url(data)
+            subject = f"get {server_url}"
+            creds = helper.get(server_url)
             from credhelper.helper.fastpath import credentials_json
 
             out.write(credentials_json(creds.server_url, creds.username, creds.secret))
@@ -91,7 +94,7 @@ def run(action: str, data: bytes) -> int:
     except EcrSsoError as err:
         # `docker pull` does not show this line (it says "no basic auth credentials"), so
         # the log and `ecr-sso doctor` must.
-        log.warning("%s failed: %s", action, err)
+        log.warning("%s failed: %s", subject, err)
         out.write(f"{err}\n")
         return 1
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from credhelper.aws import profiles
-from credhelper.errors import CredentialsNotFound, LoginRequired
+from credhelper.errors import CredentialsNotFound, LoginRequired, UnknownProfile
 from credhelper.helper import fastpath
 from credhelper.helper.credstore import CredStore
 from credhelper.helper.tokens import Token
@@ -198,7 +198,13 @@ class Helper:
                 target.choice.profile or "<default chain>",
                 target.choice.reason,
             )
-            token = self.fetch(target.registry, target.choice.profile)
+            try:
+                token = self.fetch(target.registry, target.choice.profile)
+            except UnknownProfile as err:
+                if target.choice.profile is None:  # AWS_PROFILE, read by botocore itself
+                    raise
+                # Name what has to be fixed: the variable, map or alias the name came from.
+                raise UnknownProfile(err.profile, target.choice.reason) from None
             if not token.fresh(self.clock()):
                 log.warning(
                     "ECR gave a token for %s that expires within the margin; not cached",

@@ -87,6 +87,13 @@ def resolve(
             profile = choice.profile
         return Target(found, profile, _role(aws_profiles.get(profile or "", {})))
     name = profile or environ.get("ECR_SSO_PROFILE") or settings.default_profile
+    source = None  # where the name came from, when not from --profile
+    if not profile:
+        source = (
+            "the environment variable ECR_SSO_PROFILE"
+            if environ.get("ECR_SSO_PROFILE")
+            else f"default_profile in {settings.path}"
+        )
     if not name:
         raise UsageError(
             "no registry chosen: pass --profile PROFILE or --registry HOST, or set"
@@ -94,6 +101,7 @@ def resolve(
         )
     return _profile_target(
         name,
+        source=source,
         region=region,
         aws_profiles=aws_profiles,
         environ=environ,
@@ -122,6 +130,7 @@ def registry_for_host(text: str, settings: Settings) -> tuple[Address, Registry]
 def _profile_target(
     name: str,
     *,
+    source: str | None,
     region: str | None,
     aws_profiles: dict[str, dict[str, str]],
     environ: Mapping[str, str],
@@ -136,8 +145,9 @@ def _profile_target(
         or environ.get("AWS_DEFAULT_REGION")
     )
     if section is None and not region:
+        came = f" (the name came from {source})" if source else ""
         raise ConfigError(
-            f"AWS profile '{name}' is not in {aws_config_file}; run `ecr-sso setup`, or"
+            f"AWS profile '{name}' is not in {aws_config_file}{came}; run `ecr-sso setup`, or"
             " pass --registry HOST"
         )
     if not region:

@@ -260,6 +260,7 @@ def read(path: str) -> SettingsFile:
 
 def parse(path: str, data: bytes | None) -> SettingsFile:
     """Parse `data`, the content of our config at `path` (None: absent)."""
+    text = ""
     if data is None:
         document = tomlkit.document()
         for line in HEADER:
@@ -278,7 +279,7 @@ def parse(path: str, data: bytes | None) -> SettingsFile:
             ) from None
     plain = document.unwrap()
     try:
-        values = settings.parse(plain, path)
+        values = settings.parse(plain, path, text)
     except ConfigError as err:
         raise MalformedFile(str(err)) from None
     return SettingsFile(

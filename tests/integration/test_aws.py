@@ -70,7 +70,7 @@ def client_error(code: str, operation: str = "GetAuthorizationToken") -> ClientE
 @pytest.mark.parametrize(
     ("err", "kind", "start"),
     [
-        (ProfileNotFound(profile="dev"), errors.ConfigError, "AWS profile 'dev' is not in"),
+        (ProfileNotFound(profile="dev"), errors.UnknownProfile, "AWS profile 'dev' is not in"),
         (SSOTokenLoadError(error_msg="x"), errors.LoginRequired, "the SSO login for profile 'dev'"),
         (UnauthorizedSSOTokenError(), errors.LoginRequired, "the SSO login for profile 'dev'"),
         (TokenRetrievalError(provider="sso", error_msg="x"), errors.LoginRequired, "the SSO login"),

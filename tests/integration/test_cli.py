@@ -35,3 +35,36 @@ def test_unknown_command_is_a_usage_error() -> None:
 
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_a_bad_flag_shows_the_subcommands_usage() -> None:
+    result = run("status", "--jsn")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "usage: ecr-sso status [-h] [--whoami] [--json] [PROFILE ...]\n"
+        "ecr-sso status: error: unrecognized arguments: --jsn\n"
+    )
+
+
+def test_a_mistyped_command_suggests_the_closest() -> None:
+    result = run("stauts")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "usage: ecr-sso [-h] [--version] COMMAND ...\n"
+        "ecr-sso: error: argument COMMAND: invalid choice: 'stauts' (did you mean status?)\n"
+    )
+
+
+def test_teardown_help_describes_its_own_force() -> None:
+    teardown = " ".join(run("teardown", "--help").stdout.split())
+    setup = " ".join(run("setup", "--help").stdout.split())
+
+    assert (
+        "--force also remove entries setup added that have been changed since (they are"
+        " kept otherwise)"
+    ) in teardown
+    assert "--force replace entries whose values differ from what setup would write" in setup
+    assert "teardown:" not in teardown + setup

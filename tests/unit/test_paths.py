@@ -156,3 +156,37 @@ def test_from_environ_reads_the_mapping_it_is_given(tmp_path: Path) -> None:
     )
     assert paths.docker_config_dir == str(tmp_path / "d")
     assert "ECR_SSO_CACHE_DIR" not in os.environ
+
+
+def test_home_is_found_as_botocore_finds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore expands `~/.aws/config` and its SSO cache with os.path.expanduser, which on
+    # Windows reads USERPROFILE and ignores HOME. Stand in for that rule: our paths must
+    # follow it, not HOME.
+    real = os.path.expanduser
+
+    def windows_like(path: str) -> str:
+        return "/profiles/me" + path[1:] if path.startswith("~") else real(path)
+
+    monkeypatch.setattr(os.path, "expanduser", windows_like)
+    monkeypatch.setenv("HOME", "/not/where/botocore/looks")
+    monkeypatch.delenv("AWS_CONFIG_FILE")
+    monkeypatch.delenv("DOCKER_CONFIG")
+
+    paths = Paths.from_environ(os.environ)
+
+    assert paths.home == "/profiles/me"
+    assert paths.aws_config_file == os.path.join("/profiles/me", ".aws", "config")
+    assert paths.sso_cache_dir == os.path.join("/profiles/me", ".aws", "sso", "cache")
+    assert paths.docker_config_dir == os.path.join("/profiles/me", ".docker")
+
+
+def test_aws_config_file_is_botocores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.session
+
+    monkeypatch.delenv("AWS_CONFIG_FILE")
+    expected = os.path.expanduser(botocore.session.Session().get_config_variable("config_file"))
+
+    assert aws_config_file(os.environ) == expected
+    monkeypatch.setenv("AWS_CONFIG_FILE", "~/elsewhere/config")
+    expected = os.path.expanduser(botocore.session.Session().get_config_variable("config_file"))
+    assert aws_config_file(os.environ) == expected == str(home() / "elsewhere" / "config")

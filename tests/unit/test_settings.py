@@ -14,7 +14,7 @@ FULL_EXAMPLE = """\
 cache = "keyring"
 auto_login = false
 default_profile = "dev"
-some_future_key = 3
+login_timeout = 30
 
 [registries]
 "642976147714.dkr.ecr.eu-west-1.amazonaws.com" = "dev"
@@ -73,8 +73,8 @@ def test_full_example(tmp_path: Path) -> None:
             profile=None,
         ),
     }
-    # Keys this module does not interpret are kept for the commands that own them.
-    assert settings.raw["some_future_key"] == 3
+    # Keys this module does not interpret are kept for the code that owns them.
+    assert settings.raw["login_timeout"] == 30
 
 
 def test_absent_file_gives_the_defaults(tmp_path: Path) -> None:
@@ -224,3 +224,38 @@ def test_hosts_are_trimmed_and_lower_cased(tmp_path: Path) -> None:
     assert settings.registries == {"public.ecr.aws": "pub"}
     assert list(settings.aliases) == ["mirror.example:5000"]
     assert settings.aliases["mirror.example:5000"].host == "mirror.example:5000"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('cahce = "file"\n', ", line 1: unknown key cahce (did you mean cache?)"),
+        (
+            '# mine\nauto_login = true\n"default-profile" = "dev"\n',
+            ", line 3: unknown key default-profile (did you mean default_profile?)",
+        ),
+        (
+            "colour = 1\n",
+            ", line 1: unknown key colour (expected cache, auto_login, default_profile,"
+            " dockerhub_org, login_timeout, registries, aliases, managed)",
+        ),
+        (
+            '[registries]\n"h.example" = "dev"\n\n[aliases."m.example"]\naccount = "642976147714"'
+            '\nregion = "eu-west-1"\nprofil = "dev"\n',
+            ', line 7: unknown key profil in [aliases."m.example"] (did you mean profile?)',
+        ),
+        (
+            '[aliases]\n"m.example" = { acount = "642976147714", region = "eu-west-1" }\n',
+            ', line 2: unknown key acount in [aliases."m.example"] (did you mean account?)',
+        ),
+    ],
+)
+def test_unknown_keys_are_refused_with_file_line_and_the_key_meant(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, text)
+
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+
+    assert str(caught.value) == path + expected

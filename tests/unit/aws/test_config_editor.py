@@ -107,11 +107,26 @@ def test_same_profile_twice_is_refused() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[a]\nx = 1\ngarbage line\n", ", line 3: the AWS config is malformed: cannot read"),
-        ("x = 1\n[a]\n", ", line 1: the AWS config is malformed: a line before the first"),
+        (
+            "[a]\nx = 1\ngarbage line\n",
+            ", line 3: the AWS config is malformed: 'garbage line' is neither a [section] header"
+            " nor a key = value line",
+        ),
+        (
+            "x = 1\n[a]\n",
+            ", line 1: the AWS config is malformed: 'x = 1' comes before the first"
+            " [section] header",
+        ),
         ("[a]\nx=1\n[a]\ny=2\n", ", line 3: the AWS config is malformed: section [a] appears"),
         ("[a]\nx=1\nx=2\n", ", line 3: the AWS config is malformed: key x appears a second"),
-        ("[a\nx=1\n", ", line 1: the AWS config is malformed"),
+        (
+            "[a\nx=1\n",
+            ", line 1: the AWS config is malformed: the section header [a has no closing ]",
+        ),
+        (
+            "[default]\nx=1\n[profile x\ny=2\n",
+            ", line 3: the AWS config is malformed: the section header [profile x has no closing ]",
+        ),
         ("[services s]\ns3 =\n  no equals sign\n", ": botocore cannot read the AWS config"),
     ],
 )

@@ -148,18 +148,34 @@ def test_missing_file_is_no_profiles(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "expected"),
     [
-        "region = us-east-1\n[profile a]\n",  # a key before any section
-        "[profile a]\nthis line has no equals sign\n",
+        (
+            "region = us-east-1\n[profile a]\n",
+            ", line 1: the AWS config is malformed: 'region = us-east-1' comes before the first"
+            " [section] header",
+        ),
+        (
+            "[profile a]\nthis line has no equals sign\n",
+            ", line 2: the AWS config is malformed: 'this line has no equals sign' is neither a"
+            " [section] header nor a key = value line",
+        ),
+        (
+            "[profile x\nregion = eu-west-1\n",
+            ", line 1: the AWS config is malformed: the section header [profile x has no closing ]",
+        ),
+        (
+            "[default]\nregion = eu-west-1\n[profile x\nregion = eu-west-1\n",
+            ", line 3: the AWS config is malformed: the section header [profile x has no closing ]",
+        ),
     ],
 )
-def test_malformed_file_is_a_config_error(tmp_path: Path, text: str) -> None:
+def test_malformed_file_is_a_config_error(tmp_path: Path, text: str, expected: str) -> None:
     path = write_aws_config(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         read_aws_profiles(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}: the AWS config is malformed")
+    assert message == path + expected
     assert "\n" not in message
 
 
@@ -190,7 +206,7 @@ def test_env_profile_wins_over_everything() -> None:
         aliases={PRIVATE: Alias(PRIVATE, "123456789012", "eu-west-1", "aliased")},
     )
     choice = choose(registry, address, settings, SSO_PROFILES, "from-env")
-    assert choice == Choice("from-env", "ECR_SSO_PROFILE")
+    assert choice == Choice("from-env", "the environment variable ECR_SSO_PROFILE")
 
 
 def test_empty_env_profile_is_not_set() -> None:
@@ -204,7 +220,7 @@ def test_registry_map_by_host() -> None:
     for server_url in (PRIVATE, f"https://{PRIVATE}:443/v2/"):
         registry, address = target(server_url)
         choice = choose(registry, address, settings, SSO_PROFILES, None)
-        assert choice == Choice("mapped", "registry map in /cfg.toml")
+        assert choice == Choice("mapped", "the registry map in /cfg.toml")
 
 
 def test_registry_map_by_netloc_before_host() -> None:
@@ -230,7 +246,7 @@ def test_alias_profile() -> None:
         alias=True,
     )
     choice = choose(registry, address, settings, SSO_PROFILES, None)
-    assert choice == Choice("aliased", "alias mirror.example:5000 in /cfg.toml")
+    assert choice == Choice("aliased", "the alias mirror.example:5000 in /cfg.toml")
 
 
 def test_alias_without_profile_falls_through_to_the_aws_config() -> None:

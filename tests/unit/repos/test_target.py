@@ -206,3 +206,22 @@ def test_bad_registry(registry: str, region: str | None, message: str) -> None:
         decide(registry=registry, region=region)
 
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("environ", "settings", "source"),
+    [
+        ({"ECR_SSO_PROFILE": "nobody"}, None, "the environment variable ECR_SSO_PROFILE"),
+        ({}, Settings(path=CONFIG, default_profile="nobody"), f"default_profile in {CONFIG}"),
+    ],
+)
+def test_an_unknown_profile_names_where_its_name_came_from(
+    environ: dict[str, str], settings: Settings | None, source: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        decide(environ=environ, settings=settings)
+
+    assert str(raised.value) == (
+        f"AWS profile 'nobody' is not in {AWS_CONFIG} (the name came from {source});"
+        " run `ecr-sso setup`, or pass --registry HOST"
+    )
