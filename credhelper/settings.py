@@ -36,7 +36,7 @@ from credhelper.registry import Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
 #: Every top-level key of the file; `login_timeout` is read by the sign-in code, `managed`
-#: by the setup code.
+#: by the setup code, `promote` and `pull_through` by credhelper.repos.teamkeys (strictly).
 KEYS = (
     "cache",
     "auto_login",
@@ -46,6 +46,8 @@ KEYS = (
     "registries",
     "aliases",
     "managed",
+    "promote",
+    "pull_through",
 )
 ALIAS_KEYS = ("account", "region", "profile")
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
