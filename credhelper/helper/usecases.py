@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from credhelper.aws import profiles
 from credhelper.errors import CredentialsNotFound, LoginRequired
-from credhelper.helper import fastpath
+from credhelper.helper import fastpath, routes
 from credhelper.helper.credstore import CredStore
 from credhelper.helper.tokens import Token
 from credhelper.paths import Paths
@@ -214,13 +214,13 @@ class Helper:
     def _leave_route(self, target: Target) -> None:
         """Record host → token key (also what `list` reads). Only file-backed routes are
         followed by the fast path; the others exist for `list`."""
-        print_ = fastpath.fingerprint(
+        print_ = routes.fingerprint(
             self.environ, self.paths.config_file, self.paths.aws_config_file
         )
         if print_ is None or fastpath.simple_netloc(target.address.netloc) is None:
             return
         try:
-            fastpath.write_route(
+            routes.write_route(
                 self.paths.cache_dir, target.address.netloc, print_, target.key, self.cache.name
             )
         except OSError as err:  # a read-only cache costs speed, not the answer
@@ -264,7 +264,7 @@ class Helper:
         for host in self.settings.aliases:
             known[host] = ECR_USERNAME
         cached = set(self.cache.keys())
-        for netloc, key in fastpath.read_routes(self.paths.cache_dir).items():
+        for netloc, key in routes.read_routes(self.paths.cache_dir).items():
             if key in cached:
                 known.setdefault(netloc, ECR_USERNAME)
         for address, entry in self.credstore.index().items():
