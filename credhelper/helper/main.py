@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from credhelper.registry import Registry
 
 
+#: The cache folder's sub-folders that must be as private as the folder itself.
+CACHE_FOLDERS = ("routes", "tokens", "locks")
+
+
 def main() -> None:
     """Run one protocol action and exit with its status."""
     action = sys.argv[1] if len(sys.argv) > 1 else ""
@@ -47,7 +51,10 @@ def fetch(registry: Registry, profile: str | None) -> Token:
 
 def build(environ: Mapping[str, str]) -> Helper:
     """The helper wired to this machine's files, keyring and AWS."""
+    import logging
+
     from credhelper import log as logfile
+    from credhelper import private
     from credhelper.errors import ConfigError, LoginRequired
     from credhelper.helper.credstore import CredStore
     from credhelper.helper.tokens import open_cache
@@ -61,6 +68,14 @@ def build(environ: Mapping[str, str]) -> Helper:
     backend = environ.get("ECR_SSO_CACHE") or settings.cache
     if backend not in CACHE_BACKENDS:
         raise ConfigError(f"ECR_SSO_CACHE must be one of {', '.join(CACHE_BACKENDS)}")
+
+    untrusted = private.folder_problem(paths.cache_dir, CACHE_FOLDERS)
+    if untrusted is not None:
+        # Whatever is in it may have been planted: work uncached rather than trust it.
+        logging.getLogger("credhelper").warning(
+            "not using the token cache: %s (see `ecr-sso doctor`)", untrusted
+        )
+        backend = "none"
 
     def sign_in(profile: str | None, error: LoginRequired, retry: Callable[[], Token]) -> Token:
         # Imported only when a login is missing: a cache hit never loads the sign-in code.
