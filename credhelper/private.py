@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import stat
 
+#: The cache folder's sub-folders that must be as private as the folder itself.
+CACHE_FOLDERS = ("routes", "tokens", "locks")
 #: No token or route file comes near this; a bigger one is damaged or hostile.
 MAX_FILE = 64 * 1024
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -42,9 +44,9 @@ def problem(st: os.stat_result) -> str | None:
     return None
 
 
-def folder_problem(base: str, parts: tuple[str, ...] = ()) -> str | None:
-    """Why `base` (followed if a link: people link ~/.cache elsewhere) or one of its
-    sub-folders `parts` (never followed) cannot hold tokens, with the folder named; None
+def untrusted_folder(base: str, parts: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """(folder, why) for the first of `base` (followed if a link: people link ~/.cache
+    elsewhere) and its sub-folders `parts` (never followed) that cannot hold tokens; None
     when all are private or do not exist yet."""
     for path, follow in [(base, True)] + [(os.path.join(base, p), False) for p in parts]:
         try:
@@ -52,13 +54,19 @@ def folder_problem(base: str, parts: tuple[str, ...] = ()) -> str | None:
         except FileNotFoundError:
             continue
         except OSError as err:
-            return f"{path}: {err.strerror}"
+            return path, f"unusable ({err.strerror})"
         if not stat.S_ISDIR(st.st_mode):
-            return f"{path} is not a folder"
+            return path, "not a folder"
         reason = problem(st)
         if reason is not None:
-            return f"{path} is {reason}"
+            return path, reason
     return None
+
+
+def folder_problem(base: str, parts: tuple[str, ...] = ()) -> str | None:
+    """`untrusted_folder` as one line naming the folder; None when all is well."""
+    found = untrusted_folder(base, parts)
+    return None if found is None else f"{found[0]} is {found[1]}"
 
 
 def read(base: str, *names: str, limit: int = MAX_FILE) -> bytes | None:

@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from credhelper.registry import Registry
 
 
-#: The cache folder's sub-folders that must be as private as the folder itself.
-CACHE_FOLDERS = ("routes", "tokens", "locks")
-
-
 def main() -> None:
     """Run one protocol action and exit with its status."""
     action = sys.argv[1] if len(sys.argv) > 1 else ""
@@ -69,7 +65,7 @@ def build(environ: Mapping[str, str]) -> Helper:
     if backend not in CACHE_BACKENDS:
         raise ConfigError(f"ECR_SSO_CACHE must be one of {', '.join(CACHE_BACKENDS)}")
 
-    untrusted = private.folder_problem(paths.cache_dir, CACHE_FOLDERS)
+    untrusted = private.folder_problem(paths.cache_dir, private.CACHE_FOLDERS)
     if untrusted is not None:
         # Whatever is in it may have been planted: work uncached rather than trust it.
         logging.getLogger("credhelper").warning(
