@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from credhelper.paths import Paths, aws_config_file, fast_cache_dir, fast_config_file
+from credhelper.paths import (
+    Paths,
+    aws_config_file,
+    aws_credentials_file,
+    fast_cache_dir,
+    fast_config_file,
+)
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the mirrored rules are checked on Linux here"
@@ -156,3 +162,11 @@ def test_from_environ_reads_the_mapping_it_is_given(tmp_path: Path) -> None:
     )
     assert paths.docker_config_dir == str(tmp_path / "d")
     assert "ECR_SSO_CACHE_DIR" not in os.environ
+
+
+def test_aws_credentials_file_as_botocore_finds_it(tmp_path: Path) -> None:
+    home = str(tmp_path)
+    assert aws_credentials_file({"HOME": home}) == os.path.join(home, ".aws", "credentials")
+    assert aws_credentials_file({"HOME": home, "AWS_SHARED_CREDENTIALS_FILE": "~/c"}) == (
+        os.path.expanduser("~/c")
+    )
