@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import resource
 import shutil
 import stat
 import subprocess
@@ -41,18 +40,16 @@ def get(
     server_url: str | bytes, env: Mapping[str, str | None] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """`docker-credential-ecr-sso get`, bounded in time and memory."""
-
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
     data = server_url if isinstance(server_url, bytes) else server_url.encode()
+    # prlimit rather than preexec_fn: the stand-in's threads make forking with Python code
+    # between fork and exec unsafe.
+    limit = ["prlimit", f"--as={MEMORY_LIMIT}", "--"] if shutil.which("prlimit") else []
     return subprocess.run(
-        [str(HELPER), "get"],
+        [*limit, str(HELPER), "get"],
         input=data,
         capture_output=True,
         env=environ_with(env),
         timeout=GUARD_SECONDS,
-        preexec_fn=limit_memory,
         check=False,
     )
 
