@@ -11,19 +11,27 @@ import contextlib
 import os
 import tempfile
 
+from credhelper import private
+
 
 def ensure_private_dir(base: str, *parts: str) -> str:
-    """Create `base` and `base/parts...` with mode 0700 where missing, tighten `base` if
-    others can read it, and return the joined path. Parents of `base` are not ours: they
-    are created with the default mode (os.makedirs applies `mode` to the leaf only)."""
+    """Create `base` and `base/parts...` with mode 0700 where missing and return the joined
+    path. One that exists must be private (ours, not writable by others; `base` may be a
+    link, the parts may not), else `private.NotPrivate`: nothing is chmod-ed, because a
+    folder we did not create is not ours to change (a shared 1777 folder would lose its
+    sticky bit). Parents of `base` are created with the default mode (os.makedirs applies
+    `mode` to the leaf only)."""
     os.makedirs(base, mode=0o700, exist_ok=True)
-    if os.stat(base).st_mode & 0o077:
-        os.chmod(base, 0o700)
     path = base
-    for part in parts:
-        path = os.path.join(path, part)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(path, 0o700)
+    for depth in range(len(parts) + 1):
+        if depth:
+            path = os.path.join(path, parts[depth - 1])
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path, 0o700)
+        # Checked before going deeper: nothing is created inside a folder that is not ours.
+        reason = private.folder_problem(base, parts[:depth])
+        if reason is not None:
+            raise private.NotPrivate(f"{reason}; not used")
     return path
 
 

@@ -296,6 +296,25 @@ def check_permissions(machine: Machine) -> Iterable[Check]:
         yield Check("file permissions", True, "cache, SSO tokens and configs are private")
 
 
+def check_token_cache(machine: Machine) -> Iterable[Check]:
+    """The token cache folder is one the helper trusts: ours, not writable by others.
+    Otherwise every `get` works uncached (a planted route or token is never followed)."""
+    from credhelper import private
+
+    found = private.untrusted_folder(machine.paths.cache_dir, private.CACHE_FOLDERS)
+    if found is None:
+        yield Check("token cache", True, f"{machine.paths.cache_dir} is private")
+        return
+    folder, why = found
+    yield Check(
+        "token cache",
+        False,
+        f"{folder} is {why}: not used, every `get` asks AWS",
+        f"if the folder is yours: chmod 700 {folder}, and delete what you did not put there;"
+        " otherwise point ECR_SSO_CACHE_DIR at a folder of your own",
+    )
+
+
 def endpoint_checks(machine: Machine, now: Callable[[], float]) -> list[Check]:
     """Each ECR, SSO and SSO-OIDC endpoint in use answers within the timeout, and the
     clock agrees with theirs. Probed through botocore's own HTTP stack with the TLS
@@ -438,6 +457,7 @@ def run_checks(paths: Paths, environ: Mapping[str, str], *, network: bool = True
     checks += check_aws_config(machine)
     checks += check_sso_logins(machine, time.time())
     checks += check_permissions(machine)
+    checks += check_token_cache(machine)
     if network:
         checks += endpoint_checks(machine, time.time)
     return checks

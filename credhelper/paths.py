@@ -100,6 +100,15 @@ def aws_config_file(environ: Mapping[str, str]) -> str:
     return os.path.expanduser(configured)
 
 
+def aws_credentials_file(environ: Mapping[str, str]) -> str:
+    """The AWS shared credentials file, as botocore finds it (`AWS_SHARED_CREDENTIALS_FILE`,
+    else `~/.aws/credentials`)."""
+    configured = environ.get("AWS_SHARED_CREDENTIALS_FILE")
+    if configured:
+        return os.path.expanduser(configured)
+    return os.path.join(_home(), ".aws", "credentials")
+
+
 def _xdg(environ: Mapping[str, str], name: str) -> str | None:
     # As platformdirs: an XDG variable counts only when it holds an absolute path.
     value = environ.get(name, "")

@@ -1,39 +1,26 @@
 """Parse a Docker server URL into the registry it names. Pure: no I/O.
 
-A token must never go to a host that is not the registry, so every pattern is anchored at
-both ends, accepts ASCII digits only, and userinfo (`ACCOUNT.dkr.ecr...@evil.example`) is
-stripped the way a URL parser does it: what follows the `@` is the host.
+The parsing itself is `serverurl`'s, the one parser the cache-hit path shares: a token must
+never go to a host that is not the registry, and both paths must read a URL the same way.
+This module wraps its results in values for the full path.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# DNS suffix of a registry host → AWS partition. The two dual-stack suffixes (`on.aws`,
-# `on.amazonwebservices.com.cn`) are listed with the partition they serve.
-_SUFFIX_PARTITION = {
-    "amazonaws.com": "aws",
-    "amazonaws.com.cn": "aws-cn",
-    "amazonaws.eu": "aws-eusc",
-    "on.aws": "aws",
-    "on.amazonwebservices.com.cn": "aws-cn",
-    "c2s.ic.gov": "aws-iso",
-    "sc2s.sgov.gov": "aws-iso-b",
-    "cloud.adc-e.uk": "aws-iso-e",
-    "csp.hci.ic.gov": "aws-iso-f",
-}
+from credhelper import serverurl
+from credhelper.serverurl import PUBLIC_HOSTS
 
-# `dkr.ecr` and `dkr-ecr` (dual-stack) with an optional `-fips`. `on.aws` is only ever
-# `dkr-ecr`; the China dual-stack suffix keeps `dkr.ecr` (the Go helper's vectors say so).
-_PRIVATE = re.compile(
-    r"(?P<account>[0-9]{12})\.dkr(?P<sep>[.-])ecr(?P<fips>-fips)?\."
-    r"(?P<region>[a-z]+(?:-[a-z0-9]+)*-[0-9]+)\."
-    r"(?P<suffix>" + "|".join(re.escape(s) for s in _SUFFIX_PARTITION) + r")",
-    re.ASCII,
-)
+__all__ = [
+    "PUBLIC_HOSTS",
+    "PUBLIC_REGION",
+    "Address",
+    "Registry",
+    "parse_address",
+    "parse_registry",
+]
 
-PUBLIC_HOSTS = frozenset({"public.ecr.aws", "ecr-public.aws.com"})
 # ECR Public hands out tokens from one region only.
 PUBLIC_REGION = "us-east-1"
 
@@ -57,11 +44,24 @@ class Registry:
     alias: bool = False
 
     @property
+    def identity(self) -> str:
+        """The exact registry a token is issued for and served to: partition, account,
+        region, FIPS, dual-stack or public — or the alias it was fetched through."""
+        if self.alias:
+            return serverurl.alias_identity(self.host)
+        return serverurl.registry_identity(
+            self.service,
+            partition=self.partition,
+            account=self.account,
+            region=self.region,
+            fips=self.fips,
+            dual_stack=self.dual_stack,
+        )
+
+    @property
     def key(self) -> str:
-        """A stable, file-name-safe identity of the registry (not of the host)."""
-        if self.service == "ecr-public":
-            return "ecr-public"
-        return f"ecr.{self.account}.{self.region}" + (".fips" if self.fips else "")
+        """`identity` as a file-name part (a colon is not allowed in Windows file names)."""
+        return self.identity.replace(" ", ".").replace(":", "_")
 
 
 @dataclass(frozen=True)
@@ -79,60 +79,11 @@ class Address:
         return f"{self.host}:{self.port}"
 
 
-_HOST_CHARS = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]", re.ASCII)
-
-
-_SPACE = " \t\r\n\v\f"
-
-
 def parse_address(server_url: str) -> Address | None:
-    """Return the host (and port) a Docker server URL points to, or None if it names none.
-
-    Accepts what Docker clients send: a bare host, `host:port`, an `https://` or `http://`
-    prefix, and a path (`/v2/...`). Anything that is not a plain DNS name or bracketed IPv6
-    literal — spaces, control characters, non-ASCII — gives None.
-    """
-    text = server_url.strip(_SPACE)
-    # Before lower-casing: some non-ASCII letters lower-case to ASCII (KELVIN SIGN → "k").
-    if not text.isascii():
-        return None
-    text = text.lower()
-    scheme_end = text.find("://")
-    if scheme_end != -1:
-        text = text[scheme_end + 3 :]
-    for stop in "/?#":
-        text = text.split(stop, 1)[0]
-    # userinfo: like a URL parser, the host is what follows the last "@".
-    text = text.rpartition("@")[2]
-    host, port = text, None
-    if text.startswith("["):
-        end = text.find("]")
-        if end == -1:
-            return None
-        host, rest = text[: end + 1], text[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                return None
-            port = _parse_port(rest[1:])
-            if port is None:
-                return None
-    elif ":" in text:
-        host, _, port_text = text.partition(":")
-        port = _parse_port(port_text)
-        if port is None:
-            return None
-    if host.endswith(".") and not host.startswith("["):
-        host = host[:-1]  # one trailing dot is the DNS root; "host.." is no host
-    if not host or _HOST_CHARS.fullmatch(host) is None:
-        return None
-    return Address(host, port)
-
-
-def _parse_port(text: str) -> int | None:
-    if not text.isascii() or not text.isdigit() or len(text) > 5:
-        return None
-    port = int(text)
-    return port if 0 < port < 65536 else None
+    """Return the host (and port) a Docker server URL points to, or None if it names none
+    or is anything unusual (see `serverurl`)."""
+    parsed = serverurl.split(server_url.strip(" \t\r\n\v\f"))
+    return None if parsed is None else Address(*parsed)
 
 
 def parse_registry(address: Address) -> Registry | None:
@@ -142,26 +93,17 @@ def parse_registry(address: Address) -> Registry | None:
     types it.
     """
     host = address.host
-    if host in PUBLIC_HOSTS:
+    found = serverurl.ecr_host(host)
+    if found is None:
+        return None
+    if found.service == "ecr-public":
         return Registry(host=host, service="ecr-public", account=None, region=PUBLIC_REGION)
-    match = _PRIVATE.fullmatch(host)
-    if match is None:
-        return None
-    suffix = match["suffix"]
-    dual_stack = suffix.startswith("on.")
-    # Dual-stack AWS hosts use "dkr-ecr"; plain ones and the China dual-stack use "dkr.ecr".
-    if (suffix == "on.aws") != (match["sep"] == "-"):
-        return None
-    region = match["region"]
-    partition = _SUFFIX_PARTITION[suffix]
-    if partition == "aws" and region.startswith("us-gov-"):
-        partition = "aws-us-gov"
     return Registry(
         host=host,
         service="ecr",
-        account=match["account"],
-        region=region,
-        partition=partition,
-        fips=match["fips"] is not None,
-        dual_stack=dual_stack,
+        account=found.account,
+        region=found.region,
+        partition=found.partition,
+        fips=found.fips,
+        dual_stack=found.dual_stack,
     )

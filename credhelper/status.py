@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from credhelper.errors import EcrSsoError, UsageError
-from credhelper.helper import fastpath
+from credhelper.helper import routes
 from credhelper.helper.tokens import MARGIN_SECONDS
 from credhelper.helper.usecases import profile_token_keys
 from credhelper.paths import Paths
@@ -99,7 +99,7 @@ def gather(
     names = only if only is not None else config.sso_profiles()
     keys = cache.keys()
     hosts: dict[str, list[str]] = {}
-    for host, key in fastpath.read_routes(paths.cache_dir).items():
+    for host, key in routes.read_routes(paths.cache_dir).items():
         hosts.setdefault(key, []).append(host)
     statuses = []
     for name in names:

@@ -1,8 +1,10 @@
 """`docker-credential-ecr-sso`: the executable docker, buildx, skopeo and podman run.
 
-It reads the request, lets the stdlib-only fast path answer a cache hit, and otherwise
-hands over to the full helper. Nothing heavier than `os` and `sys` is imported before the
-fast path has had its chance.
+It reads the request, lets the stdlib-only fast path answer a cache hit, and otherwise runs
+the full helper: builds the parts, runs the action, and is the one place that turns our
+errors into the protocol's stdout line and exit code. Nothing heavier than `os` and `sys`
+is imported before the fast path has had its chance: every other import is inside the
+functions the full path calls.
 """
 
 from __future__ import annotations
@@ -10,36 +12,138 @@ from __future__ import annotations
 import os
 import sys
 
-from credhelper.helper import fastpath
+from credhelper.helper import fastpath, protocol
 
-# protocol.MAX_INPUT, repeated so the hit path need not import protocol (and json); a test
-# keeps the two equal.
-MAX_INPUT = 64 * 1024
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
-_READS_STDIN = ("get", "store", "erase")
+    from credhelper.helper.tokens import Token
+    from credhelper.helper.usecases import Helper
+    from credhelper.registry import Registry
 
 
 def main() -> None:
     """Run one protocol action and exit with its status."""
     action = sys.argv[1] if len(sys.argv) > 1 else ""
-    data = _read_stdin() if action in _READS_STDIN else b""
+    data = b""
+    if action in protocol.READS_STDIN and sys.stdin is not None:
+        data = protocol.read_input(sys.stdin.buffer)
     if action == "get":
         out = fastpath.answer(data, os.environ)
         if out is not None:
             sys.stdout.write(out)
             sys.stdout.flush()
             sys.exit(0)
-    from credhelper.helper.full import run
-
     sys.exit(run(action, data))
 
 
-def _read_stdin() -> bytes:
-    stream = sys.stdin.buffer if sys.stdin is not None else None
-    if stream is None:
-        return b""
+def fetch(registry: Registry, profile: str | None) -> Token:
+    """The AWS token fetch, imported only when a token is missing."""
+    from credhelper.aws import client as aws
+
+    return aws.fetch_token(registry, profile)
+
+
+def build(environ: Mapping[str, str]) -> Helper:
+    """The helper wired to this machine's files, keyring and AWS."""
+    import logging
+
+    from credhelper import log as logfile
+    from credhelper import private
+    from credhelper.errors import ConfigError, LoginRequired
+    from credhelper.helper.credstore import CredStore
+    from credhelper.helper.tokens import open_cache
+    from credhelper.helper.usecases import Helper
+    from credhelper.paths import Paths
+    from credhelper.settings import CACHE_BACKENDS, load
+
+    paths = Paths.from_environ(environ)
+    logfile.setup(paths.log_dir, environ)
+    settings = load(paths.config_file)
+    backend = environ.get("ECR_SSO_CACHE") or settings.cache
+    if backend not in CACHE_BACKENDS:
+        raise ConfigError(f"ECR_SSO_CACHE must be one of {', '.join(CACHE_BACKENDS)}")
+
+    untrusted = private.folder_problem(paths.cache_dir, private.CACHE_FOLDERS)
+    if untrusted is not None:
+        # Whatever is in it may have been planted: work uncached rather than trust it.
+        logging.getLogger("credhelper").warning(
+            "not using the token cache: %s (see `ecr-sso doctor`)", untrusted
+        )
+        backend = "none"
+
+    def sign_in(profile: str | None, error: LoginRequired, retry: Callable[[], Token]) -> Token:
+        # Imported only when a login is missing: a cache hit never loads the sign-in code.
+        from credhelper.helper import autologin
+
+        return autologin.sign_in_and_retry(
+            profile, error, retry, paths=paths, settings=settings, environ=environ
+        )
+
+    return Helper(
+        paths=paths,
+        settings=settings,
+        environ=environ,
+        cache=open_cache(backend, paths.cache_dir),
+        fetch=fetch,
+        credstore=CredStore(paths.data_dir),
+        sign_in=sign_in,
+    )
+
+
+def run(action: str, data: bytes) -> int:
+    """Run `action` with its stdin `data`; print the answer or one error line; exit code."""
+    import logging
+
+    from credhelper.errors import CredentialsNotFound, EcrSsoError
+
+    log = logging.getLogger("credhelper")
+    out = sys.stdout
+    subject = action  # what the log line says failed: the action, and its host when known
     try:
-        # One byte over the limit is enough to refuse the input; never read megabytes.
-        return stream.read(MAX_INPUT + 1)
-    except OSError:
-        return b""
+        if action in ("version", "--version", "-v"):
+            from credhelper.version import version
+
+            out.write(protocol.format_version(version()))
+            return 0
+        if action in ("--help", "-h", "help"):
+            out.write(protocol.USAGE + "\n")
+            return 0
+        if action not in protocol.ACTIONS:
+            out.write(protocol.USAGE + "\n")
+            return 1
+        helper = build(os.environ)
+        if action == "get":
+            server_url = protocol.read_server_url(data)
+            subject = f"get {server_url}"
+            creds = helper.get(server_url)
+            out.write(protocol.format_credentials(creds.server_url, creds.username, creds.secret))
+        elif action == "store":
+            helper.store(*protocol.read_store(data))
+        elif action == "erase":
+            helper.erase(protocol.read_server_url(data))
+        else:
+            out.write(protocol.format_list(helper.list()))
+    except CredentialsNotFound as err:
+        log.info("%s: %s", action, err)
+        out.write(protocol.format_error(protocol.NOT_FOUND))
+        return 1
+    except EcrSsoError as err:
+        # `docker pull` does not show this line (it says "no basic auth credentials"), so
+        # the log and `ecr-sso doctor` must.
+        log.warning("%s failed: %s", subject, err)
+        out.write(protocol.format_error(str(err)))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the one place an unexpected failure is turned into a line
+        log.exception("%s: unexpected error", action)
+        out.write(
+            protocol.format_error(
+                f"ecr-sso internal error ({type(err).__name__}); set ECR_SSO_LOG=debug and"
+                " see the log (`ecr-sso doctor` shows where)"
+            )
+        )
+        return 1
+    return 0

@@ -39,27 +39,35 @@ _MAGIC = b"ecr-sso-token 1\n"
 
 
 class Token:
-    """A registry password and when it stops working (seconds since the epoch)."""
+    """A registry password, when it stops working (seconds since the epoch), and the
+    registry it was issued for (`Registry.identity`; "" until the helper binds it): a
+    token is only ever served to that registry."""
 
-    __slots__ = ("expires_at", "secret", "username")
+    __slots__ = ("expires_at", "registry", "secret", "username")
 
-    def __init__(self, username: str, secret: str, expires_at: float) -> None:
+    def __init__(self, username: str, secret: str, expires_at: float, registry: str = "") -> None:
         self.username = username
         self.secret = secret
         self.expires_at = expires_at
+        self.registry = registry
 
     def fresh(self, now: float) -> bool:
         """Whether the token may still be handed out at `now` (the margin applied)."""
         return now < self.expires_at - MARGIN_SECONDS
 
     def __repr__(self) -> str:  # never show the secret, even in a debugger or a test failure
-        return f"Token(username={self.username!r}, expires_at={self.expires_at!r})"
+        return (
+            f"Token(username={self.username!r}, expires_at={self.expires_at!r},"
+            f" registry={self.registry!r})"
+        )
 
 
 def format_token(token: Token) -> bytes:
     """The file form: a header line, `key value` lines, a blank line, then the secret
     as raw UTF-8 to the end (a secret may contain any character)."""
-    head = f"expires_at {token.expires_at!r}\nusername {token.username}\n\n"
+    head = (
+        f"expires_at {token.expires_at!r}\nusername {token.username}\nregistry {token.registry}\n\n"
+    )
     return _MAGIC + head.encode() + token.secret.encode()
 
 
@@ -79,8 +87,9 @@ def parse_token(data: bytes) -> Token | None:
             username=fields[b"username"].decode(),
             secret=secret.decode(),
             expires_at=float(fields[b"expires_at"]),
+            registry=fields.get(b"registry", b"").decode(),
         )
-    except (KeyError, ValueError):
+    except (KeyError, ValueError):  # UnicodeDecodeError is a ValueError
         return None
 
 
@@ -90,7 +99,8 @@ def token_path(cache_dir: str, key: str) -> str:
 
 
 class FileCache:
-    """Tokens as files under the cache dir: folder 0700, files 0600, atomic writes."""
+    """Tokens as files under the cache dir: folder 0700, files 0600, atomic writes; read
+    only from private folders and files (see `private`)."""
 
     name = "file"
 
@@ -98,11 +108,10 @@ class FileCache:
         self.cache_dir = cache_dir
 
     def get(self, key: str) -> Token | None:
-        try:
-            with open(token_path(self.cache_dir, key), "rb") as handle:
-                return parse_token(handle.read())
-        except OSError:
-            return None
+        from credhelper import private
+
+        data = private.read(self.cache_dir, "tokens", key)
+        return None if data is None else parse_token(data)
 
     def put(self, key: str, token: Token) -> None:
         from credhelper import atomic
@@ -225,7 +234,8 @@ def file_lock(
         from credhelper.errors import CacheLocked
 
         path = os.path.join(atomic.ensure_private_dir(cache_dir, "locks"), key + ".lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        # Never through a link: a lock file is opened for writing.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
             deadline = time.monotonic() + timeout
             delay = 0.005

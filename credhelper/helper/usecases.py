@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from credhelper.aws import profiles
 from credhelper.errors import CredentialsNotFound, LoginRequired, UnknownProfile
-from credhelper.helper import fastpath
+from credhelper.helper import routes
 from credhelper.helper.credstore import CredStore
 from credhelper.helper.tokens import Token
-from credhelper.paths import Paths
+from credhelper.paths import Paths, aws_credentials_file
 from credhelper.registry import Address, Registry, parse_address, parse_registry
 from credhelper.settings import Settings
 
@@ -47,6 +47,20 @@ _IDENTITY_KEYS = (
     "web_identity_token_file",
     "aws_access_key_id",
 )
+
+# The environment variables that decide whose credentials the default chain finds (beside
+# the credentials file). Identifiers and file names, not secrets.
+_CHAIN_VARS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+# A profile with one of these signs in through SSO: its identity is in the AWS config alone.
+_SSO_KEYS = ("sso_session", "sso_start_url")
 
 Fetch = Callable[[Registry, "str | None"], Token]
 #: Called when a fetch found the SSO login of a profile (None: the default chain's)
@@ -135,22 +149,28 @@ class Helper:
         return self._aws_profiles
 
     def _key(self, profile: str | None, registry: Registry) -> str:
-        """The cache key: one token per (profile, registry)."""
+        """The cache key: one token per (identity, registry). The registry part names the
+        partition, FIPS, dual-stack or public endpoint or alias (`Registry.key`)."""
         if profile is not None:
             # The profile's identity is part of the key: redefine `dev` to another role and
             # the old role's token is no longer served under its name.
             section = self.aws_profiles().get(profile, {})
             identity = "\n".join(f"{k}={section.get(k, '')}" for k in _IDENTITY_KEYS)
+            if not any(section.get(k) for k in _SSO_KEYS):
+                # Static keys may sit in the credentials file: a new key is a new identity.
+                identity += "\n" + self._credentials_file_identity()
             digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
             return f"{_safe(profile)}.{digest}@{registry.key}"
-        # The default chain's identity is whatever the environment names; keep tokens of
-        # different CI credentials apart without writing the identifiers into file names.
-        who = "\n".join(
-            self.environ.get(n, "")
-            for n in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_ROLE_ARN")
-        )
-        digest = hashlib.sha256(who.encode()).hexdigest()[:16]
+        # The default chain's identity is whatever the environment and the credentials file
+        # name; keep tokens of different credentials apart without writing the identifiers
+        # into file names.
+        who = [self.environ.get(n, "") for n in _CHAIN_VARS]
+        who.append(self._credentials_file_identity())
+        digest = hashlib.sha256("\n".join(who).encode()).hexdigest()[:16]
         return f"~chain-{digest}@{registry.key}"
+
+    def _credentials_file_identity(self) -> str:
+        return routes.file_identity(aws_credentials_file(self.environ))
 
     # -- the actions ------------------------------------------------------------------
 
@@ -179,9 +199,8 @@ class Helper:
             return self.sign_in(target.choice.profile, error, retry)
 
     def _cached_or_fetched(self, target: Target) -> Token:
-        now = self.clock()
-        cached = self.cache.get(target.key)
-        if cached is not None and cached.fresh(now):
+        cached = self._cached(target)
+        if cached is not None:
             return cached
         with contextlib.ExitStack() as stack:
             try:
@@ -189,8 +208,8 @@ class Helper:
             except OSError as err:  # an unusable cache costs speed, never the answer
                 log.warning("cannot lock the token cache (%s); fetching without it", err)
             # Another process may have fetched while we waited for the lock.
-            cached = self.cache.get(target.key)
-            if cached is not None and cached.fresh(self.clock()):
+            cached = self._cached(target)
+            if cached is not None:
                 return cached
             log.info(
                 "no fresh token for %s; profile %s (%s)",
@@ -205,6 +224,7 @@ class Helper:
                     raise
                 # Name what has to be fixed: the variable, map or alias the name came from.
                 raise UnknownProfile(err.profile, target.choice.reason) from None
+            token.registry = target.registry.identity
             if not token.fresh(self.clock()):
                 log.warning(
                     "ECR gave a token for %s that expires within the margin; not cached",
@@ -217,18 +237,25 @@ class Helper:
                 log.warning("cannot write the token cache: %s", err)
             return token
 
+    def _cached(self, target: Target) -> Token | None:
+        """The cached token for `target` if it is fresh and was issued for its registry."""
+        cached = self.cache.get(target.key)
+        if cached is None or cached.registry != target.registry.identity:
+            return None
+        return cached if cached.fresh(self.clock()) else None
+
     def _leave_route(self, target: Target) -> None:
-        """Record host → token key (also what `list` reads). Only file-backed routes are
-        followed by the fast path; the others exist for `list`."""
-        print_ = fastpath.fingerprint(
-            self.environ, self.paths.config_file, self.paths.aws_config_file
-        )
-        if print_ is None or fastpath.simple_netloc(target.address.netloc) is None:
+        """Record host → registry and token key (also what `list` reads). Only file-backed
+        routes are followed by the fast path; the keyring's exist for `list`. Without a
+        cache (`none`, or a cache folder that is not private) there is nothing to route to."""
+        print_ = routes.fingerprint(self.environ, self.paths.config_file)
+        if print_ is None or self.cache.name == "none":
             return
+        route = routes.Route(
+            target.address.netloc, target.registry.identity, print_, target.key, self.cache.name
+        )
         try:
-            fastpath.write_route(
-                self.paths.cache_dir, target.address.netloc, print_, target.key, self.cache.name
-            )
+            routes.write_route(self.paths.cache_dir, route)
         except OSError as err:  # a read-only cache costs speed, not the answer
             log.warning("cannot write route for %s: %s", target.address.netloc, err)
 
@@ -245,7 +272,12 @@ class Helper:
         if username != ECR_USERNAME:
             log.info("docker login to %s as %r: accepted, not cached", address.netloc, username)
             return
-        token = Token(ECR_USERNAME, secret, self.clock() + STORED_TOKEN_LIFETIME)
+        token = Token(
+            ECR_USERNAME,
+            secret,
+            self.clock() + STORED_TOKEN_LIFETIME,
+            registry=target.registry.identity,
+        )
         with self.cache.lock(target.key):
             self.cache.put(target.key, token)
         self._leave_route(target)
@@ -270,7 +302,8 @@ class Helper:
         for host in self.settings.aliases:
             known[host] = ECR_USERNAME
         cached = set(self.cache.keys())
-        for netloc, key in fastpath.read_routes(self.paths.cache_dir).items():
+        found = routes.read_routes(self.paths.cache_dir) if cached else {}
+        for netloc, key in found.items():
             if key in cached:
                 known.setdefault(netloc, ECR_USERNAME)
         for address, entry in self.credstore.index().items():

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from credhelper import atomic
+from credhelper import atomic, private
 from credhelper.errors import ConfigError, EcrSsoError
 from credhelper.paths import Paths
 from credhelper.sso import logins as sso_cache
@@ -298,15 +298,18 @@ class Registrations:
 
     def get(self, key: str, now: float) -> Registration | None:
         """A stored registration with at least `REGISTRATION_MARGIN` left, else None."""
+        # Only from a private folder: a planted registration would be another's client.
+        stored = private.read(self.cache_dir, "sso-registrations", key + ".json")
+        if stored is None:
+            return None
         try:
-            with open(os.path.join(self.folder, key + ".json"), encoding="utf-8") as handle:
-                data = json.load(handle)
+            data = json.loads(stored)
             found = Registration(
                 str(data["clientId"]),
                 str(data["clientSecret"]),
                 sso_cache.parse_time(data["expiresAt"]),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
         return found if found.expires_at - now > REGISTRATION_MARGIN else None
 

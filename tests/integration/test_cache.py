@@ -271,12 +271,13 @@ def test_file_cache_modes(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_file_cache_tightens_a_loose_cache_dir(tmp_path: Path) -> None:
+def test_file_cache_leaves_the_mode_of_a_folder_it_did_not_create(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
     cache_dir.chmod(0o755)
     FileCache(str(cache_dir)).put(KEY, Token("AWS", "s", EXPIRES))
-    assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o755
+    assert stat.S_IMODE(Path(token_path(str(cache_dir), KEY)).stat().st_mode) == 0o600
 
 
 def test_file_cache_under_a_permissive_umask(tmp_path: Path) -> None:

@@ -408,7 +408,7 @@ def test_debug_log_never_holds_secrets(
 
     logs = list((env.home / ".local" / "state").rglob("*.log"))
     text = "".join(p.read_text() for p in logs)
-    assert "fetched a token for ecr.111111111111.eu-west-1" in text
+    assert "fetched a token for ecr.aws.111111111111.eu-west-1" in text
     for secret in (sso_token, FakeAWS.password("111111111111", "Developer")):
         assert secret not in text
     issued = [c for c in aws.calls if c.operation == GET_ROLE_CREDENTIALS]

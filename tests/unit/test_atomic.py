@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from credhelper import atomic
+from credhelper import atomic, private
 
 
 def mode_of(path: Path) -> int:
@@ -160,9 +160,32 @@ def test_ensure_private_dir_creates_0700_and_returns_the_path(folder: Path) -> N
     assert atomic.ensure_private_dir(str(base), "tokens") == str(base / "tokens")
 
 
-def test_ensure_private_dir_tightens_a_loose_base(folder: Path) -> None:
+def test_ensure_private_dir_keeps_a_folder_only_we_can_write(folder: Path) -> None:
+    # A folder we did not create is never chmod-ed; 0755 is private enough (the files in
+    # it are 0600, the sub-folders we create 0700).
     base = folder / "cache"
     base.mkdir()
     base.chmod(0o755)
-    assert atomic.ensure_private_dir(str(base)) == str(base)
-    assert mode_of(base) == 0o700
+    assert atomic.ensure_private_dir(str(base), "tokens") == str(base / "tokens")
+    assert mode_of(base) == 0o755
+    assert mode_of(base / "tokens") == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o775])
+def test_ensure_private_dir_refuses_a_folder_others_can_write(folder: Path, mode: int) -> None:
+    base = folder / "shared"
+    base.mkdir()
+    base.chmod(mode)
+    with pytest.raises(private.NotPrivate) as caught:
+        atomic.ensure_private_dir(str(base), "tokens")
+    assert str(caught.value) == f"{base} is writable by others (mode {mode:04o}); not used"
+    assert mode_of(base) == mode  # left as it was, sticky bit included
+    assert os.listdir(base) == []  # and nothing created in it
+
+
+def test_ensure_private_dir_refuses_a_sub_folder_others_can_write(folder: Path) -> None:
+    (folder / "cache" / "routes").mkdir(parents=True, mode=0o700)
+    (folder / "cache" / "routes").chmod(0o777)
+    with pytest.raises(private.NotPrivate):
+        atomic.ensure_private_dir(str(folder / "cache"), "routes")
+    assert mode_of(folder / "cache" / "routes") == 0o777

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from credhelper.paths import Paths, aws_config_file, fast_cache_dir, fast_config_file
+from credhelper.paths import (
+    Paths,
+    aws_config_file,
+    aws_credentials_file,
+    fast_cache_dir,
+    fast_config_file,
+)
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the mirrored rules are checked on Linux here"
@@ -190,3 +196,12 @@ def test_aws_config_file_is_botocores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "~/elsewhere/config")
     expected = os.path.expanduser(botocore.session.Session().get_config_variable("config_file"))
     assert aws_config_file(os.environ) == expected == str(home() / "elsewhere" / "config")
+
+
+def test_aws_credentials_file_as_botocore_finds_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = str(tmp_path)
+    monkeypatch.setenv("HOME", home)
+    assert aws_credentials_file({}) == os.path.join(home, ".aws", "credentials")
+    assert aws_credentials_file({"AWS_SHARED_CREDENTIALS_FILE": "~/c"}) == (os.path.join(home, "c"))

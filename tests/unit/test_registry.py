@@ -72,10 +72,12 @@ def test_peer_vector(case: dict[str, Any]) -> None:
         assert registry.host == case["name"]
         # The Go helper reports no region for ECR Public; we always ask us-east-1.
         assert registry.region == PUBLIC_REGION
-        assert registry.key == "ecr-public"
+        assert registry.key == "ecr-public.aws"
     else:
         assert registry.region == case["region"]
-        assert registry.key.startswith(f"ecr.{case['account']}.{case['region']}")
+        assert registry.key.startswith(
+            f"ecr.{registry.partition}.{case['account']}.{case['region']}"
+        )
 
 
 # -- partitions, dual stack, FIPS --------------------------------------------------------
@@ -130,17 +132,30 @@ def test_separator_must_match_the_suffix(host: str) -> None:
     assert registry_of(host) is None
 
 
-def test_key_separates_fips_from_plain() -> None:
+def test_identity_and_key_separate_partition_fips_and_dual_stack() -> None:
     plain = registry_of(f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com")
     fips = registry_of(f"{ACCOUNT}.dkr.ecr-fips.us-east-1.amazonaws.com")
     dual = registry_of(f"{ACCOUNT}.dkr-ecr.us-east-1.on.aws")
+    china = registry_of(f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com.cn")
+    public = registry_of("public.ecr.aws")
     assert plain is not None
     assert fips is not None
     assert dual is not None
-    assert plain.key == f"ecr.{ACCOUNT}.us-east-1"
-    assert fips.key == f"ecr.{ACCOUNT}.us-east-1.fips"
-    # Dual stack reaches the same registry: one token serves both.
-    assert dual.key == plain.key
+    assert china is not None
+    assert public is not None
+    assert plain.identity == f"ecr aws {ACCOUNT} us-east-1"
+    assert fips.identity == f"ecr aws {ACCOUNT} us-east-1 fips"
+    assert dual.identity == f"ecr aws {ACCOUNT} us-east-1 dual-stack"
+    assert china.identity == f"ecr aws-cn {ACCOUNT} us-east-1"
+    assert public.identity == "ecr-public aws"
+    assert plain.key == f"ecr.aws.{ACCOUNT}.us-east-1"
+    assert fips.key == f"ecr.aws.{ACCOUNT}.us-east-1.fips"
+    # A token is bound to the exact endpoint it was fetched for.
+    assert dual.key == f"ecr.aws.{ACCOUNT}.us-east-1.dual-stack"
+    assert china.key == f"ecr.aws-cn.{ACCOUNT}.us-east-1"
+    alias = Registry("reg.example:5000", "ecr", ACCOUNT, "us-east-1", alias=True)
+    assert alias.identity == "alias reg.example:5000"
+    assert alias.key == "alias.reg.example_5000"
 
 
 # -- what a Docker client sends: scheme, path, port, case ------------------------------------
@@ -298,6 +313,35 @@ def test_lookalikes_are_not_registries(server_url: str) -> None:
 )
 def test_control_characters_inside_the_host(server_url: str) -> None:
     assert parse_address(server_url) is None
+
+
+@pytest.mark.parametrize(
+    "server_url",
+    [
+        # Go's url.Parse refuses these, or a WHATWG parser reads another host: refused.
+        f"evil.com\\@{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com",
+        f"https://evil.com\\@{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/v2/",
+        f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com\\",
+        f"\x1c{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com\x1c",
+        f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com /v2/",
+        f"https://{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/v2/a b",
+        f"https://{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/v2/%zz",
+        f"https://{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/v2/%4",
+        f"https://{ACCOUNT}%2edkr.ecr.eu-west-1.amazonaws.com/v2/",
+        f"evil.example/x://{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com",
+        f"ftp://{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com",
+        f'a"b@{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com',
+        f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com:",
+        "\u212a.example",  # KELVIN SIGN lower-cases to ASCII "k"
+    ],
+)
+def test_urls_go_would_refuse_or_read_differently(server_url: str) -> None:
+    assert parse_address(server_url) is None
+
+
+def test_a_valid_escape_in_the_path_is_fine() -> None:
+    address = parse_address(f"https://{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/v2/a%2Fb")
+    assert address == Address(f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com", None)
 
 
 def other_digits(text: str, zero: int) -> str:

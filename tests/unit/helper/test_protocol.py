@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-import credhelper.helper.main
 import credhelper.helper.protocol
-from credhelper.errors import UsageError
+from credhelper.errors import CredentialsNotFound, UsageError
 from credhelper.helper.protocol import (
     MAX_INPUT,
     NO_SERVER_URL,
@@ -22,9 +21,10 @@ from credhelper.helper.protocol import (
 SECRET = "s3cr3t-Pa55w0rd-do-not-print"
 
 
-def test_entry_reads_the_same_limit_as_protocol() -> None:
-    assert credhelper.helper.main.MAX_INPUT == credhelper.helper.protocol.MAX_INPUT
+def test_the_limit_and_the_not_found_line() -> None:
     assert MAX_INPUT == 64 * 1024
+    # The exception's text and the wire line are the same words docker matches on.
+    assert credhelper.helper.protocol.NOT_FOUND == CredentialsNotFound.MESSAGE
 
 
 # -- get and erase: the server URL -------------------------------------------------------------
