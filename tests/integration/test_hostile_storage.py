@@ -261,6 +261,11 @@ def test_a_shared_1777_cache_dir_is_neither_changed_nor_used(
     assert len(warnings) == 2  # one line per run
     assert f"{shared} is writable by others (mode 1777)" in warnings[0]
 
+    # doctor checks a machine that is set up: docker sends DEV to the helper.
+    env.docker_config_dir.mkdir(parents=True, exist_ok=True)
+    (env.docker_config_dir / "config.json").write_text(
+        json.dumps({"credHelpers": {DEV: "ecr-sso"}})
+    )
     doctor = subprocess.run(
         [str(HELPER.parent / "ecr-sso"), "doctor", "--offline", "--json"],
         capture_output=True,
