@@ -29,19 +29,20 @@ from realclients import dockerd, registry_factory  # noqa: F401
 
 TESTS_DIR = Path(__file__).resolve().parent
 
-#: Session fixtures that start one daemon per worker, each worth running once: the tests
-#: using them share one pytest-xdist worker (with `--dist loadgroup`, as `tests/run` runs).
-_SHARED_DAEMONS = ("dockerd",)
-
-#: Modules whose module-scoped fixture is an expensive install: one worker each.
-_ONE_WORKER_MODULES = ("test_install.py",)
+#: Fixtures that start something worth having once (a fixture name → its xdist group):
+#: session-scoped ones start one per worker, so the tests using them share one
+#: pytest-xdist worker (with `--dist loadgroup`, as `tests/run` runs the suite).
+SHARED_FIXTURES = {
+    "dockerd": "dockerd",  # one dockerd for the session (tests/realclients.py)
+    "installed": "install",  # one install.sh run for test_install.py
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with its tier from its folder (`unit`: pure and in-process;
-    `integration`: starts processes or servers), so `-m unit` is the fast tier; and keep
-    the tests that share a daemon or an install on one xdist worker."""
+    `integration`: starts processes or servers), so `-m unit` is the fast tier; and put
+    the tests that share a daemon or an install in one xdist group."""
     for item in items:
         path = Path(item.path).resolve()
         if path.is_relative_to(TESTS_DIR / "unit"):
@@ -49,11 +50,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         elif path.is_relative_to(TESTS_DIR / "integration"):
             item.add_marker(pytest.mark.integration)
         fixtures = getattr(item, "fixturenames", ())
-        for daemon in _SHARED_DAEMONS:
-            if daemon in fixtures:
-                item.add_marker(pytest.mark.xdist_group(daemon))
-        if path.name in _ONE_WORKER_MODULES:
-            item.add_marker(pytest.mark.xdist_group(path.stem))
+        for fixture, group in SHARED_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 BIN_DIR = Path(sys.executable).parent
