@@ -39,10 +39,13 @@ SHARED_FIXTURES = {
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with its tier from its folder (`unit`: pure and in-process;
     `integration`: starts processes or servers), so `-m unit` is the fast tier; and put
-    the tests that share a daemon or an install in one xdist group."""
+    the tests that share a daemon or an install in one xdist group.
+
+    On xdist workers, the groups and then the real-client tests go first: they are the
+    long ones, and started last they would leave one worker busy while the others idle."""
     for item in items:
         path = Path(item.path).resolve()
         if path.is_relative_to(TESTS_DIR / "unit"):
@@ -53,6 +56,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture, group in SHARED_FIXTURES.items():
             if fixture in fixtures:
                 item.add_marker(pytest.mark.xdist_group(group))
+    if hasattr(config, "workerinput"):
+        items.sort(key=_long_ones_first)  # stable: each module keeps its own order
+
+
+def _long_ones_first(item: pytest.Item) -> int:
+    if item.get_closest_marker("xdist_group") is not None:
+        return 0
+    if item.get_closest_marker("real_client") is not None:
+        return 1
+    return 2 if item.get_closest_marker("unit") is None else 3
 
 
 BIN_DIR = Path(sys.executable).parent
