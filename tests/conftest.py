@@ -27,6 +27,47 @@ from keyrings import secret_service  # noqa: F401
 # The real-client fixtures, for every test module: one dockerd per session.
 from realclients import dockerd, registry_factory  # noqa: F401
 
+TESTS_DIR = Path(__file__).resolve().parent
+
+#: Fixtures that start something worth having once (a fixture name → its xdist group):
+#: session-scoped ones start one per worker, so the tests using them share one
+#: pytest-xdist worker (with `--dist loadgroup`, as `tests/run` runs the suite).
+SHARED_FIXTURES = {
+    "dockerd": "dockerd",  # one dockerd for the session (tests/realclients.py)
+    "installed": "install",  # one install.sh run for test_install.py
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier from its folder (`unit`: pure and in-process;
+    `integration`: starts processes or servers), so `-m unit` is the fast tier; and put
+    the tests that share a daemon or an install in one xdist group.
+
+    On xdist workers, the groups and then the real-client tests go first: they are the
+    long ones, and started last they would leave one worker busy while the others idle."""
+    for item in items:
+        path = Path(item.path).resolve()
+        if path.is_relative_to(TESTS_DIR / "unit"):
+            item.add_marker(pytest.mark.unit)
+        elif path.is_relative_to(TESTS_DIR / "integration"):
+            item.add_marker(pytest.mark.integration)
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture, group in SHARED_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
+    if hasattr(config, "workerinput"):
+        items.sort(key=_long_ones_first)  # stable: each module keeps its own order
+
+
+def _long_ones_first(item: pytest.Item) -> int:
+    if item.get_closest_marker("xdist_group") is not None:
+        return 0
+    if item.get_closest_marker("real_client") is not None:
+        return 1
+    return 2 if item.get_closest_marker("unit") is None else 3
+
+
 BIN_DIR = Path(sys.executable).parent
 HELPER = BIN_DIR / "docker-credential-ecr-sso"
 

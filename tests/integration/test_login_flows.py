@@ -1,6 +1,6 @@
-"""The sign-in flows and their parts in-process: the device-code polling against the fake
-SSO-OIDC with a recorded clock (the product's waits are recorded, not slept), the PKCE
-wait, the loopback listener, the login file, browser and policy decisions."""
+"""The sign-in flows in-process: the device-code polling against the fake SSO-OIDC with a
+recorded clock (the product's waits are recorded, not slept), the PKCE wait and the
+loopback listener. Their pure parts (login file, browser, policy) are under tests/unit."""
 
 from __future__ import annotations
 
@@ -25,13 +25,9 @@ from fakeoidc import (  # noqa: F401 - fixtures
 )
 
 from credhelper.aws.client import SsoApi, translate
-from credhelper.errors import ConfigError, LoginRequired
-from credhelper.helper import autologin
-from credhelper.helper.usecases import profile_token_keys
+from credhelper.errors import LoginRequired
 from credhelper.paths import Paths
 from credhelper.registry import Registry
-from credhelper.settings import Settings, parse
-from credhelper.sso import browser
 from credhelper.sso import flows as sso
 from credhelper.sso.loopback import Listener
 
@@ -205,24 +201,6 @@ def test_a_registration_about_to_expire_is_replaced(oidc: FakeOIDC) -> None:
     assert "old-secret" not in repr(replaced), "secrets stay out of reprs"
 
 
-def test_authorize_url_is_the_aws_clis() -> None:
-    url = sso.authorize_url(
-        "https://oidc.eu-west-1.amazonaws.com/",
-        client_id="id",
-        redirect_uri="http://127.0.0.1:4711/oauth/callback",
-        state="st",
-        scopes=["sso:account:access", "codewhisperer:completions"],
-        challenge="ch",
-    )
-
-    assert url == (
-        "https://oidc.eu-west-1.amazonaws.com/authorize?response_type=code&client_id=id"
-        "&redirect_uri=http%3A%2F%2F127.0.0.1%3A4711%2Foauth%2Fcallback&state=st"
-        "&code_challenge_method=S256"
-        "&scopes=sso%3Aaccount%3Aaccess%20codewhisperer%3Acompletions&code_challenge=ch"
-    )
-
-
 def test_the_authorize_page_follows_the_sso_oidc_endpoint(
     aws: FakeAWS, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -268,157 +246,7 @@ def test_listener_shows_a_refusal_for_a_foreign_state() -> None:
     assert answer.state == "<theirs>"
 
 
-# -- the login file ---------------------------------------------------------------------
-
-
-def test_login_file_round_trip_and_botocore_reads_it(env: Env) -> None:
-    from botocore.utils import JSONFileCache, SSOTokenLoader
-
-    registration = sso.Registration("cid", "csecret", 2_000_000_000.0)
-    login = sso.Login("token-1", 1_900_000_000.0, registration, "refresh-1")
-
-    path = sso.write_login(paths(), TEAM, login)
-
-    assert path == str(token_file(env, "team"))
-    assert sso.read_login(paths(), TEAM) == login
-    loaded = SSOTokenLoader(JSONFileCache(str(env.sso_cache_dir)))(
-        TEAM.start_url, session_name="team"
-    )
-    assert loaded["accessToken"] == "token-1"
-    assert loaded["expiresAt"] == "2030-03-17T17:46:40Z"
-    assert "token-1" not in repr(login)
-    assert "csecret" not in repr(login)
-    assert sso.delete_login(paths(), TEAM) is True
-    assert sso.delete_login(paths(), TEAM) is False
-
-
-def test_login_states() -> None:
-    now = 1_000_000.0
-    registration = sso.Registration("c", "s", now + 10)
-    assert sso.Login("t", now + 120).valid(now)
-    assert not sso.Login("t", now + 30).valid(now), "less than a minute left is expired"
-    assert sso.Login("t", now - 1, registration, "r").refreshable(now)
-    assert not sso.Login("t", now - 1, registration, None).refreshable(now)
-    assert not sso.Login("t", now - 1, registration, "r").refreshable(now + 11)
-
-
-# -- reading the AWS config -------------------------------------------------------------
-
-
-def test_sessions_of_profiles(env: Env) -> None:
-    write_sso_config(
-        env,
-        extra=(
-            "\n[profile chained]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = dev\n"
-            "\n[profile legacy]\nsso_start_url = https://l.awsapps.com/start\n"
-            "sso_region = us-east-1\n"
-            "\n[profile keys]\naws_access_key_id = AKIA\n"
-            "\n[profile loop]\nsource_profile = loop\n"
-            "\n[sso-session broken]\nsso_region = eu-west-1\n"
-        ),
-    )
-    config = sso.AwsConfig.read(paths())
-    team = config.session("team")
-
-    assert team.scopes == ("sso:account:access",)
-    assert config.session_of("chained") == team
-    assert config.session_of("legacy").legacy
-    assert config.session_of("legacy").cache_name == "https://l.awsapps.com/start"
-    with pytest.raises(sso.NotSso):
-        config.session_of("keys")
-    with pytest.raises(sso.NotSso):
-        config.session_of("loop")
-    with pytest.raises(ConfigError, match="needs sso_start_url and sso_region"):
-        config.session("broken")
-    assert config.profiles_of(team) == ["dev", "prod", "chained"]
-    assert [s.cache_name for s in config.all_sessions()] == [
-        "team",
-        "https://l.awsapps.com/start",
-    ]
-
-
-def test_profile_token_keys_keep_similar_names_apart() -> None:
-    keys = [
-        "dev.0123abcd@ecr.111111111111.eu-west-1",
-        "dev.x.0123abcd@ecr.111111111111.eu-west-1",
-        "dev.99999999@ecr-public",
-        "~chain-0123456789abcdef@ecr-public",
-        "devx.0123abcd@ecr-public",
-    ]
-
-    assert profile_token_keys(keys, "dev") == [keys[0], keys[2]]
-    assert profile_token_keys(keys, "dev.x") == [keys[1]]
-
-
-# -- browser and policy decisions ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("environ", "platform", "reason"),
-    [
-        ({}, "linux", "there is no display (DISPLAY, WAYLAND_DISPLAY) and BROWSER is not set"),
-        ({"DISPLAY": ":0"}, "linux", None),
-        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", None),
-        ({"BROWSER": "firefox"}, "linux", None),
-        ({}, "darwin", None),
-        ({"SSH_CONNECTION": "1.2.3.4 5 6.7.8.9 22"}, "darwin", "this is an SSH session"),
-        ({}, "win32", None),
-    ],
-)
-def test_where_a_browser_can_be_opened(
-    environ: dict[str, str], platform: str, reason: str | None
-) -> None:
-    assert browser.unavailable_reason(environ, platform) == reason
-
-
-def test_browser_commands(tmp_path: os.PathLike[str]) -> None:
-    program = os.path.join(tmp_path, "my-browser")
-    with open(program, "w") as handle:
-        handle.write("#!/bin/sh\n")
-    os.chmod(program, 0o700)
-    url = "http://x/authorize?a=1&b=2"
-
-    assert browser.command(url, {"BROWSER": program}) == [program, url]
-    assert browser.command(url, {"BROWSER": f"/nonexistent:{program} --new-tab %s"}) == [
-        program,
-        "--new-tab",
-        url,
-    ]
-    assert browser.command(url, {}, "darwin") == ["open", url]
-    with pytest.raises(browser.BrowserUnavailable, match="none of the programs in BROWSER"):
-        browser.command(url, {"BROWSER": "/nonexistent"})
-    with pytest.raises(browser.BrowserUnavailable, match="xdg-open"):
-        browser.command(url, {"PATH": str(tmp_path)}, "linux")
-
-
-@pytest.mark.parametrize(
-    ("environ", "config", "reason"),
-    [
-        ({"CI": "true", "DISPLAY": ":0"}, {}, "CI is set"),
-        ({"CI": "1", "DISPLAY": ":0"}, {}, "CI is set"),
-        ({"CI": "false", "DISPLAY": ":0"}, {}, None),
-        ({"ECR_SSO_NO_LOGIN": "1", "DISPLAY": ":0"}, {}, "ECR_SSO_NO_LOGIN is set"),
-        ({"ECR_SSO_NO_LOGIN": "0", "DISPLAY": ":0"}, {}, None),
-        ({"DISPLAY": ":0"}, {"auto_login": False}, "auto_login = false in cfg.toml"),
-        ({}, {}, "there is no display (DISPLAY, WAYLAND_DISPLAY) and BROWSER is not set"),
-    ],
-)
-def test_when_the_helper_may_sign_in(
-    environ: dict[str, str], config: dict[str, object], reason: str | None
-) -> None:
-    assert autologin.refusal(environ, parse(config, "cfg.toml")) == reason
-
-
-def test_login_timeout_settings() -> None:
-    assert autologin.login_timeout({}, Settings()) == 120
-    assert autologin.login_timeout({}, parse({"login_timeout": 30}, "c")) == 30
-    assert autologin.login_timeout({"ECR_SSO_LOGIN_TIMEOUT": "2.5"}, parse({}, "c")) == 2.5
-    with pytest.raises(ConfigError, match="ECR_SSO_LOGIN_TIMEOUT"):
-        autologin.login_timeout({"ECR_SSO_LOGIN_TIMEOUT": "soon"}, Settings())
-    with pytest.raises(ConfigError, match="c: login_timeout must be a number"):
-        autologin.login_timeout({}, parse({"login_timeout": "2m"}, "c"))
-    with pytest.raises(ConfigError, match="above 0"):
-        autologin.login_timeout({}, parse({"login_timeout": 0}, "c"))
+# -- error translation ----------------------------------------------------------------
 
 
 def test_modeled_sso_errors_are_login_errors(aws: FakeAWS) -> None:

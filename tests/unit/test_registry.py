@@ -23,10 +23,9 @@ from credhelper.registry import (
     parse_registry,
 )
 
-# The Go helper's own test vectors. shared/ lies beside the repository both here and in
-# CI's fresh clone, so it is found from the repository root, not from the working dir.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HOST_CASES_FILE = REPO_ROOT.parent / "shared" / "peers" / "ecr-login-host-cases.json"
+# The Go helper's own test vectors, copied into tests/data/ (see its README.md), found from
+# this file so the working directory does not matter.
+HOST_CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "ecr-login-host-cases.json"
 HOST_CASES: list[dict[str, Any]] = json.loads(HOST_CASES_FILE.read_text(encoding="utf-8"))
 
 SUFFIXES = (

@@ -43,8 +43,8 @@ def test_the_shipped_example_reads_as_three_profiles() -> None:
     ]
     assert team.aliases == ()
     assert team.default_profile == "dev"
-    assert team.default_profile_given is False
-    assert team.dockerhub_org is None
+    assert team.default_profile_given is True
+    assert team.dockerhub_org == "connectedhome"
 
 
 def test_every_part_of_the_format(tmp_path: Path) -> None:
