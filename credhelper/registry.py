@@ -10,25 +10,54 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# DNS suffix of a registry host → AWS partition. The two dual-stack suffixes (`on.aws`,
-# `on.amazonwebservices.com.cn`) are listed with the partition they serve.
+#: The one pattern of an AWS region name: what botocore's partitions (`regionRegex` in
+#: its partitions.json) have in common, `prefix-word(-word)*-digits`, in lower-case ASCII.
+REGION_PATTERN = r"[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]+"
+REGION = re.compile(REGION_PATTERN, re.ASCII)
+
+# Region name prefix → (partition, DNS suffix), for the partitions whose regions do not
+# use amazonaws.com or are not `aws` (botocore's partitions.json); the rest is `aws`.
+# Longer prefixes first: "us-isob-" before "us-iso-".
+_REGION_PARTITION = (
+    ("cn-", "aws-cn", "amazonaws.com.cn"),
+    ("eusc-", "aws-eusc", "amazonaws.eu"),
+    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
+    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
+    ("us-iso-", "aws-iso", "c2s.ic.gov"),
+    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
+    ("us-gov-", "aws-us-gov", "amazonaws.com"),
+)
+
+
+# DNS suffix of a registry host → AWS partition, from the table above, plus the two
+# dual-stack suffixes (`on.aws`, `on.amazonwebservices.com.cn`) with the partition they
+# serve. GovCloud shares amazonaws.com: `parse_registry` tells it by its region.
 _SUFFIX_PARTITION = {
     "amazonaws.com": "aws",
-    "amazonaws.com.cn": "aws-cn",
-    "amazonaws.eu": "aws-eusc",
     "on.aws": "aws",
     "on.amazonwebservices.com.cn": "aws-cn",
-    "c2s.ic.gov": "aws-iso",
-    "sc2s.sgov.gov": "aws-iso-b",
-    "cloud.adc-e.uk": "aws-iso-e",
-    "csp.hci.ic.gov": "aws-iso-f",
+    **{suffix: part for _, part, suffix in _REGION_PARTITION if part != "aws-us-gov"},
 }
+
+
+def partition_of(region: str) -> tuple[str, str]:
+    """(partition, DNS suffix of its ECR hosts) of `region`."""
+    for prefix, partition, suffix in _REGION_PARTITION:
+        if region.startswith(prefix):
+            return partition, suffix
+    return "aws", "amazonaws.com"
+
+
+def registry_host(account: str, region: str) -> str:
+    """The private ECR registry host of `account` in `region`."""
+    return f"{account}.dkr.ecr.{region}.{partition_of(region)[1]}"
+
 
 # `dkr.ecr` and `dkr-ecr` (dual-stack) with an optional `-fips`. `on.aws` is only ever
 # `dkr-ecr`; the China dual-stack suffix keeps `dkr.ecr` (the Go helper's vectors say so).
 _PRIVATE = re.compile(
     r"(?P<account>[0-9]{12})\.dkr(?P<sep>[.-])ecr(?P<fips>-fips)?\."
-    r"(?P<region>[a-z]+(?:-[a-z0-9]+)*-[0-9]+)\."
+    r"(?P<region>" + REGION_PATTERN + r")\."
     r"(?P<suffix>" + "|".join(re.escape(s) for s in _SUFFIX_PARTITION) + r")",
     re.ASCII,
 )

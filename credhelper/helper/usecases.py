@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from credhelper.aws import config as aws_config
 from credhelper.aws import profiles
 from credhelper.errors import CredentialsNotFound, LoginRequired
 from credhelper.helper import fastpath
@@ -107,7 +108,7 @@ class Helper:
         self.credstore = credstore
         self.sign_in = sign_in
         self.clock = clock
-        self._aws_profiles: dict[str, dict[str, str]] | None = None
+        self._aws_profiles: Mapping[str, Mapping[str, str]] | None = None
 
     # -- resolution -------------------------------------------------------------------
 
@@ -128,10 +129,10 @@ class Helper:
     def _registry(self, address: Address) -> Registry | None:
         return self.settings.alias_registry(address) or parse_registry(address)
 
-    def aws_profiles(self) -> dict[str, dict[str, str]]:
+    def aws_profiles(self) -> Mapping[str, Mapping[str, str]]:
         """The AWS config's profiles, read once per run."""
         if self._aws_profiles is None:
-            self._aws_profiles = profiles.read_aws_profiles(self.paths.aws_config_file)
+            self._aws_profiles = aws_config.read(self.paths.aws_config_file).profiles
         return self._aws_profiles
 
     def _key(self, profile: str | None, registry: Registry) -> str:

@@ -487,6 +487,6 @@ def test_malformed_template_is_a_usage_error_before_any_call(
     assert portal.fake.calls == []
 
 
-def test_malformed_region_is_an_aws_error(env: Env) -> None:
-    with pytest.raises(errors.AwsError, match=r"^connecting to the SSO portal failed: "):
+def test_malformed_region_is_a_config_error(env: Env) -> None:
+    with pytest.raises(errors.ConfigError, match=r"^Provided region_name 'eu west 1' doesn't"):
         discover("aoa-x", "eu west 1")

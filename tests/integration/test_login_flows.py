@@ -9,7 +9,7 @@ import os
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from conftest import Env
@@ -24,18 +24,21 @@ from fakeoidc import (  # noqa: F401 - fixtures
     write_sso_config,
 )
 
-from credhelper.aws.client import SsoApi, translate
+from credhelper.aws import config as aws_config
+from credhelper.aws.client import translate
+from credhelper.aws.config import NotSso, SsoSession
 from credhelper.errors import ConfigError, LoginRequired
 from credhelper.helper import autologin
 from credhelper.helper.usecases import profile_token_keys
 from credhelper.paths import Paths
 from credhelper.registry import Registry
 from credhelper.settings import Settings, parse
-from credhelper.sso import browser
+from credhelper.sso import browser, logins
 from credhelper.sso import flows as sso
 from credhelper.sso.loopback import Listener
+from credhelper.sso.oidc import SsoApi
 
-TEAM = sso.SsoSession("team", "https://example.awsapps.com/start", "eu-west-1")
+TEAM = SsoSession("team", "https://example.awsapps.com/start", "eu-west-1")
 
 
 @dataclass
@@ -80,7 +83,7 @@ def paths() -> Paths:
     return Paths.from_environ(os.environ)
 
 
-def device_sign_in(clock: Clock, shown: Shown | None = None) -> sso.Login:
+def device_sign_in(clock: Clock, shown: Shown | None = None) -> logins.Login:
     return sso.sign_in_with_device_code(
         TEAM,
         SsoApi("eu-west-1"),
@@ -183,7 +186,7 @@ def test_browser_flow_stops_when_the_browser_fails(oidc: FakeOIDC) -> None:
 
 
 def test_legacy_sessions_have_no_browser_flow(oidc: FakeOIDC) -> None:
-    legacy = sso.SsoSession(None, "https://legacy.awsapps.com/start", "eu-west-1")
+    legacy = SsoSession(None, "https://legacy.awsapps.com/start", "eu-west-1")
 
     with pytest.raises(sso.SignInError, match="signs in with a device code"):
         sso.sign_in_with_browser(legacy, SsoApi("eu-west-1"), Shown(), paths(), timeout=1)
@@ -192,9 +195,9 @@ def test_legacy_sessions_have_no_browser_flow(oidc: FakeOIDC) -> None:
 
 
 def test_a_registration_about_to_expire_is_replaced(oidc: FakeOIDC) -> None:
-    registrations = sso.Registrations(paths().cache_dir)
-    key = sso.Registrations.key(TEAM, (sso.DEVICE_GRANT, "refresh_token"))
-    registrations.put(key, sso.Registration("old-client", "old-secret", time.time() + 3600))
+    registrations = logins.Registrations(paths().cache_dir)
+    key = logins.Registrations.key(TEAM, (sso.DEVICE_GRANT, "refresh_token"))
+    registrations.put(key, logins.Registration("old-client", "old-secret", time.time() + 3600))
 
     device_sign_in(Clock())
 
@@ -274,13 +277,16 @@ def test_listener_shows_a_refusal_for_a_foreign_state() -> None:
 def test_login_file_round_trip_and_botocore_reads_it(env: Env) -> None:
     from botocore.utils import JSONFileCache, SSOTokenLoader
 
-    registration = sso.Registration("cid", "csecret", 2_000_000_000.0)
-    login = sso.Login("token-1", 1_900_000_000.0, registration, "refresh-1")
+    registration = logins.Registration("cid", "csecret", 2_000_000_000.0)
+    login = logins.Login("token-1", 1_900_000_000.0, registration, "refresh-1")
 
-    path = sso.write_login(paths(), TEAM, login)
+    path = logins.write_login(paths(), TEAM, login)
 
     assert path == str(token_file(env, "team"))
-    assert sso.read_login(paths(), TEAM) == login
+    # What the file says of its session comes back too.
+    assert logins.read_login(paths(), TEAM) == replace(
+        login, start_url=TEAM.start_url, region=TEAM.region
+    )
     loaded = SSOTokenLoader(JSONFileCache(str(env.sso_cache_dir)))(
         TEAM.start_url, session_name="team"
     )
@@ -288,18 +294,18 @@ def test_login_file_round_trip_and_botocore_reads_it(env: Env) -> None:
     assert loaded["expiresAt"] == "2030-03-17T17:46:40Z"
     assert "token-1" not in repr(login)
     assert "csecret" not in repr(login)
-    assert sso.delete_login(paths(), TEAM) is True
-    assert sso.delete_login(paths(), TEAM) is False
+    assert logins.delete_login(paths(), TEAM) is True
+    assert logins.delete_login(paths(), TEAM) is False
 
 
 def test_login_states() -> None:
     now = 1_000_000.0
-    registration = sso.Registration("c", "s", now + 10)
-    assert sso.Login("t", now + 120).valid(now)
-    assert not sso.Login("t", now + 30).valid(now), "less than a minute left is expired"
-    assert sso.Login("t", now - 1, registration, "r").refreshable(now)
-    assert not sso.Login("t", now - 1, registration, None).refreshable(now)
-    assert not sso.Login("t", now - 1, registration, "r").refreshable(now + 11)
+    registration = logins.Registration("c", "s", now + 10)
+    assert logins.Login("t", now + 120).valid(now)
+    assert not logins.Login("t", now + 30).valid(now), "less than a minute left is expired"
+    assert logins.Login("t", now - 1, registration, "r").refreshable(now)
+    assert not logins.Login("t", now - 1, registration, None).refreshable(now)
+    assert not logins.Login("t", now - 1, registration, "r").refreshable(now + 11)
 
 
 # -- reading the AWS config -------------------------------------------------------------
@@ -317,16 +323,16 @@ def test_sessions_of_profiles(env: Env) -> None:
             "\n[sso-session broken]\nsso_region = eu-west-1\n"
         ),
     )
-    config = sso.AwsConfig.read(paths())
+    config = aws_config.read(paths().aws_config_file)
     team = config.session("team")
 
     assert team.scopes == ("sso:account:access",)
     assert config.session_of("chained") == team
     assert config.session_of("legacy").legacy
     assert config.session_of("legacy").cache_name == "https://l.awsapps.com/start"
-    with pytest.raises(sso.NotSso):
+    with pytest.raises(NotSso):
         config.session_of("keys")
-    with pytest.raises(sso.NotSso):
+    with pytest.raises(NotSso):
         config.session_of("loop")
     with pytest.raises(ConfigError, match="needs sso_start_url and sso_region"):
         config.session("broken")
