@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from credhelper.helper.tokens import TokenCache
     from credhelper.status import ProfileStatus
 
-ORDER = 20
 #: How long `ecr-sso login` waits for the browser by default (the AWS CLI's ten minutes).
 BROWSER_WAIT = 600.0
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from credhelper.repos.target import Target
     from credhelper.settings import Settings
 
-ORDER = 30
 
 _TARGET_HELP = """\
 registry: --profile PROFILE acts on that profile's account in its region (--region to

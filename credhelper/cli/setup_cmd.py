@@ -14,8 +14,6 @@ from credhelper.setup import plan as setup
 from credhelper.setup import teamfile
 from credhelper.setup.teamfile import Profile
 
-ORDER = 10
-
 SETUP_DESCRIPTION = """\
 Write the AWS profiles (an [sso-session] and a [profile] per account and role), the
 registry map of ecr-sso's config, and Docker's credHelpers, from a team file and/or flags.
@@ -182,9 +180,9 @@ def run_setup(args: argparse.Namespace, context: Context) -> int:
     result = _carry_out(plan, args, context)
     if plan.changed and not args.dry_run and team.sso is not None:
         how = (
-            f"ecr-sso login {team.profiles[0].name}"
+            login_command(team.profiles[0].name)
             if args.legacy
-            else f"ecr-sso login --sso-session {team.sso.session}"
+            else login_command(session=team.sso.session)
         )
         context.out.write(f"next: sign in with `{how}`\n")
     return result

@@ -75,8 +75,9 @@ class Credentials:
 
 
 @dataclass(frozen=True)
-class Target:
-    """A registry we serve and the profile chosen for it."""
+class ServedRegistry:
+    """A registry we serve, the profile chosen for it and its token's cache key: what a
+    server URL resolves to (a repository command's registry is a `repos.target.Target`)."""
 
     address: Address
     registry: Registry
@@ -112,7 +113,7 @@ class Helper:
 
     # -- resolution -------------------------------------------------------------------
 
-    def target(self, address: Address) -> Target | None:
+    def target(self, address: Address) -> ServedRegistry | None:
         """The registry behind `address` and its profile, or None if we serve none."""
         registry = self._registry(address)
         if registry is None:
@@ -124,7 +125,7 @@ class Helper:
             self.aws_profiles(),
             self.environ.get("ECR_SSO_PROFILE") or None,
         )
-        return Target(address, registry, choice, self._key(choice.profile, registry))
+        return ServedRegistry(address, registry, choice, self._key(choice.profile, registry))
 
     def _registry(self, address: Address) -> Registry | None:
         return self.settings.alias_registry(address) or parse_registry(address)
@@ -170,7 +171,7 @@ class Helper:
         self._leave_route(target)
         return Credentials(server_url, token.username, token.secret)
 
-    def _token(self, target: Target) -> Token:
+    def _token(self, target: ServedRegistry) -> Token:
         try:
             return self._cached_or_fetched(target)
         except LoginRequired as error:
@@ -179,7 +180,7 @@ class Helper:
             retry = functools.partial(self._cached_or_fetched, target)
             return self.sign_in(target.choice.profile, error, retry)
 
-    def _cached_or_fetched(self, target: Target) -> Token:
+    def _cached_or_fetched(self, target: ServedRegistry) -> Token:
         now = self.clock()
         cached = self.cache.get(target.key)
         if cached is not None and cached.fresh(now):
@@ -212,7 +213,7 @@ class Helper:
                 log.warning("cannot write the token cache: %s", err)
             return token
 
-    def _leave_route(self, target: Target) -> None:
+    def _leave_route(self, target: ServedRegistry) -> None:
         """Record host → token key (also what `list` reads). Only file-backed routes are
         followed by the fast path; the others exist for `list`."""
         print_ = fastpath.fingerprint(

@@ -249,7 +249,7 @@ def discover(
         raise errors.UsageError(f"max_workers must be at least 1, not {max_workers}")
     from botocore.exceptions import BotoCoreError, ClientError
 
-    hint = login_hint or "ecr-sso login"
+    hint = login_hint or login_command()
     started = time.monotonic()
     try:
         client = portal_client(region, max_workers)
