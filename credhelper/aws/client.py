@@ -257,7 +257,7 @@ def _client_error(
         if registry is None:
             return errors.AccessDenied(
                 f"access denied: {who}{' (role ' + role + ')' if role else ''} may not call"
-                f" {operation or what} {purpose}"
+                f" {operation or what}"
             )
         return errors.AccessDenied(
             f"access denied: {who}{' (role ' + role + ')' if role else ''} may not get an"

@@ -196,15 +196,13 @@ class AwsConfig:
         profiles: dict[str, dict[str, str]] = {}
         sessions: dict[str, dict[str, str]] = {}
         services: dict[str, dict[str, Any]] = {}
+        # As botocore's dict updates: a later definition wins, in the first one's place.
         for header, values in sections.items():
             if (name := profile_of(header)) is not None:
-                profiles.pop(name, None)  # the later definition wins, in its own place
                 profiles[name] = _strings(values)
             elif (name := session_of(header)) is not None:
-                sessions.pop(name, None)
                 sessions[name] = _strings(values)
             elif (name := services_of(header)) is not None:
-                services.pop(name, None)
                 services[name] = dict(values)
         return cls(path, sections, profiles, sessions, services)
 

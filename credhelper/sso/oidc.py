@@ -87,4 +87,4 @@ def _error(err: Exception, operation: str, profile: str | None) -> errors.EcrSso
         return OidcError(code, f"{operation} failed: {code}" + (f": {detail}" if detail else ""))
     if type(err).__name__ == "ProfileNotFound":
         return errors.ConfigError(f"{err}; check AWS_PROFILE and the AWS config")
-    return aws.translate(err, None, profile, service="AWS SSO", purpose=f"({operation})")
+    return aws.translate(err, None, profile, service="AWS SSO", purpose=f"for {operation}")
