@@ -112,6 +112,7 @@ def test_a_whole_file_as_botocore_reads_it(tmp_path: Path) -> None:
     ours = read(path)
 
     assert ours.sections == raw
+    assert list(ours.profiles) == list(mapped["profiles"])  # order too: "first of" choices
     assert dict(ours.profiles) == {
         name: {k: v for k, v in keys.items() if isinstance(v, str)}
         for name, keys in mapped["profiles"].items()
