@@ -149,7 +149,9 @@ def test_an_error_answer_is_one_line(env: Env, oidc: FakeOIDC, vanity: VanityHos
     assert oidc.calls(REGISTER_CLIENT) == []
 
 
-def test_the_region_comes_from_the_resolved_host(aws: FakeAWS, vanity: VanityHost) -> None:
+def test_the_region_comes_from_the_resolved_host(env: Env, vanity: VanityHost) -> None:
+    # No endpoint override here (the autouse `env` fixture removed every AWS_ variable):
+    # SSO-OIDC, and so the PKCE authorize page, are the resolved region's.
     vanity.location = "https://ssoins-72234e1b7d8e0fd3.portal.eu-central-1.app.aws/"
     session = SsoSession("team", f"{vanity.url}/start", "eu-west-1")
 
@@ -157,6 +159,8 @@ def test_the_region_comes_from_the_resolved_host(aws: FakeAWS, vanity: VanityHos
 
     assert api.region == "eu-central-1"
     assert api.start_url == vanity.location
+    assert api.endpoint_url == "https://oidc.eu-central-1.amazonaws.com"
+    assert "AWS_ENDPOINT_URL_SSO_OIDC" not in os.environ
 
 
 def test_an_unreachable_host_is_one_line() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from credhelper.errors import ConfigError
-from credhelper.settings import Alias, Settings, load
+from credhelper.settings import Alias, Settings, load, parse
 
 FULL_EXAMPLE = """\
 cache = "keyring"
@@ -224,3 +224,14 @@ def test_hosts_are_trimmed_and_lower_cased(tmp_path: Path) -> None:
     assert settings.registries == {"public.ecr.aws": "pub"}
     assert list(settings.aliases) == ["mirror.example:5000"]
     assert settings.aliases["mirror.example:5000"].host == "mirror.example:5000"
+
+
+@pytest.mark.parametrize("value", [True, "60", 0, -5, 86400, 1e9])
+def test_login_timeout_is_checked_with_the_rest(value: object) -> None:
+    with pytest.raises(ConfigError, match=r"^c: login_timeout must be"):
+        parse({"login_timeout": value}, "c")
+
+
+def test_login_timeout_read_by_the_strict_parser() -> None:
+    assert parse({"login_timeout": 45}, "c").login_timeout == 45.0
+    assert parse({}, "c").login_timeout is None
