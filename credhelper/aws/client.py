@@ -223,7 +223,7 @@ def translate(
         return _client_error(
             err, registry, who=who, profile=profile, session=session, what=what, purpose=purpose
         )
-    return errors.AwsError(f"{what} {purpose} failed: {kind}: {err}")
+    return errors.AwsError(f"the call to {what} {purpose} failed: {kind}: {err}")
 
 
 def _login_required(who: str, profile: str | None) -> errors.LoginRequired:
