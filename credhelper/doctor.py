@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from credhelper.aws import profiles
-from credhelper.errors import ConfigError
+from credhelper.aws import config as aws_config
+from credhelper.aws.config import AwsConfig
+from credhelper.errors import ConfigError, login_command
 from credhelper.paths import Paths
 from credhelper.registry import parse_address, parse_registry
 from credhelper.settings import Settings, load
-from credhelper.sso import logins as sso_cache
+from credhelper.sso import logins
 
 HELPER = "docker-credential-ecr-sso"
 HELPER_NAME = "ecr-sso"  # what credHelpers entries name; docker prepends docker-credential-
@@ -38,9 +39,14 @@ class Check:
     ok: bool
     detail: str
     fix: str | None = None
+    #: For an SSO login: `logins.state` (`valid`, `refreshable`, `expired`, `missing`).
+    state: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"check": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        out = {"check": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        if self.state is not None:
+            out["state"] = self.state
+        return out
 
 
 @dataclass
@@ -51,9 +57,8 @@ class Machine:
     environ: Mapping[str, str]
     settings: Settings | None
     settings_error: str | None
-    aws_profiles: dict[str, dict[str, str]]
+    aws: AwsConfig
     aws_error: str | None
-    sso_sessions: dict[str, dict[str, str]]
     docker_config: dict[str, Any] | None
     docker_error: str | None
     hosts: dict[str, str | None] = field(default_factory=dict)  # host → profile
@@ -65,12 +70,10 @@ class Machine:
             settings = load(paths.config_file)
         except ConfigError as err:
             settings_error = str(err)
-        aws_profiles: dict[str, dict[str, str]] = {}
-        sessions: dict[str, dict[str, str]] = {}
+        aws = AwsConfig(paths.aws_config_file)
         aws_error = None
         try:
-            aws_profiles = profiles.read_aws_profiles(paths.aws_config_file)
-            sessions = profiles.read_sso_sessions(paths.aws_config_file)
+            aws = aws_config.read(paths.aws_config_file)
         except ConfigError as err:
             aws_error = str(err)
         docker_config, docker_error = _read_docker_config(paths.docker_config_file)
@@ -79,9 +82,8 @@ class Machine:
             environ,
             settings,
             settings_error,
-            aws_profiles,
+            aws,
             aws_error,
-            sessions,
             docker_config,
             docker_error,
         )
@@ -221,7 +223,7 @@ def check_aws_config(machine: Machine) -> Iterable[Check]:
         yield Check("aws config", False, machine.aws_error, "fix the file, or run ecr-sso setup")
         return
     wanted = sorted({p for p in machine.hosts.values() if p})
-    missing = [p for p in wanted if p not in machine.aws_profiles]
+    missing = [p for p in wanted if p not in machine.aws.profiles]
     if missing:
         yield Check(
             "aws profiles",
@@ -233,8 +235,8 @@ def check_aws_config(machine: Machine) -> Iterable[Check]:
         yield Check("aws profiles", True, f"{', '.join(wanted)} in {machine.paths.aws_config_file}")
     missing_sessions: dict[str, list[str]] = {}
     for profile in wanted:
-        session = machine.aws_profiles.get(profile, {}).get("sso_session")
-        if session and session not in machine.sso_sessions:
+        session = machine.aws.profiles.get(profile, {}).get("sso_session")
+        if session and session not in machine.aws.sso_sessions:
             missing_sessions.setdefault(session, []).append(profile)
     for session, names in sorted(missing_sessions.items()):
         yield Check(
@@ -247,25 +249,27 @@ def check_aws_config(machine: Machine) -> Iterable[Check]:
 
 
 def check_sso_logins(machine: Machine, now: float) -> Iterable[Check]:
-    """Each SSO session in use has a login that is still valid."""
-    sessions: dict[str, str] = {}
+    """Each SSO session in use has a login that works: valid, or refreshable (botocore
+    renews it on the next use), by the one rule `logins.state`."""
+    sessions: dict[str, tuple[aws_config.SsoSession, str]] = {}
     for profile in sorted({p for p in machine.hosts.values() if p}):
-        keys = machine.aws_profiles.get(profile, {})
-        if keys.get("sso_session"):
-            sessions.setdefault(keys["sso_session"], profile)
-        elif keys.get("sso_start_url"):
-            sessions.setdefault(keys["sso_start_url"], profile)
-    for name, profile in sorted(sessions.items()):
-        expires = sso_cache.expiry(machine.paths, name)
+        session = machine.aws.session_or_none(profile)
+        if session is not None:
+            sessions.setdefault(session.cache_name, (session, profile))
+    for name, (session, profile) in sorted(sessions.items()):
+        state, login = logins.state_of(machine.paths, session, now)
         label = f"sso login {name}"
-        if expires is None:
-            yield Check(label, False, "not signed in", f"ecr-sso login {profile}")
-        elif expires <= now:
-            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires))
-            yield Check(label, False, f"expired at {when}", f"ecr-sso login {profile}")
+        fix = login_command(profile)
+        if login is None:
+            yield Check(label, False, "not signed in", fix, state)
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(login.expires_at))
+        if state == "valid":
+            yield Check(label, True, f"valid until {when}", state=state)
+        elif state == "refreshable":
+            yield Check(label, True, f"expired at {when}; renewed on next use", state=state)
         else:
-            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires))
-            yield Check(label, True, f"valid until {when}")
+            yield Check(label, False, f"expired at {when}", fix, state)
 
 
 def check_permissions(machine: Machine) -> Iterable[Check]:
@@ -362,7 +366,7 @@ def _endpoints(machine: Machine) -> dict[str, str | bool]:
     sessions: dict[str | None, Any] = {}
 
     def session_of(profile: str | None) -> Any:
-        known = profile if profile in machine.aws_profiles else None
+        known = profile if profile in machine.aws.profiles else None
         if known not in sessions:
             sessions[known] = aws.make_session(known)
         return sessions[known]
@@ -378,22 +382,22 @@ def _endpoints(machine: Machine) -> dict[str, str | bool]:
         registry = registry or parse_registry(address)
         if registry is not None:
             session = session_of(profile)
-            url = aws.make_client(session, registry).meta.endpoint_url
+            url = aws.endpoint_of(aws.make_client(session, registry))
             urls.setdefault(url, _verify(session, machine.environ))
-    for name, keys in machine.sso_sessions.items():
+    for name, keys in machine.aws.sso_sessions.items():
         region = keys.get("sso_region")
         if not region:
             continue
         users = [p for p in machine.hosts.values() if p and _sso_session_of(machine, p) == name]
         session = session_of(users[0] if users else None)
         for service in ("sso", "sso-oidc"):
-            url = session.create_client(service, region_name=region).meta.endpoint_url
-            urls.setdefault(url, _verify(session, machine.environ))
+            client = aws.make_client(session, service=service, region=region, unsigned=True)
+            urls.setdefault(aws.endpoint_of(client), _verify(session, machine.environ))
     return urls
 
 
 def _sso_session_of(machine: Machine, profile: str) -> str | None:
-    return machine.aws_profiles.get(profile, {}).get("sso_session")
+    return machine.aws.profiles.get(profile, {}).get("sso_session")
 
 
 def _verify(session: Any, environ: Mapping[str, str]) -> str | bool:

@@ -61,6 +61,18 @@ class LoginRequired(EcrSsoError):
     """The SSO sign-in for a profile is missing or expired."""
 
 
+def login_command(profile: str | None = None, *, session: str | None = None) -> str:
+    """The one rendering of "run this to sign in": for an sso-session, for a profile, or
+    (neither known) for the profile the environment names."""
+    import shlex
+
+    if session:
+        return f"ecr-sso login --sso-session {shlex.quote(session)}"
+    if profile:
+        return f"ecr-sso login {shlex.quote(profile)}"
+    return "ecr-sso login"
+
+
 class NoCredentials(EcrSsoError):
     """No AWS credentials could be found for a registry at all."""
 

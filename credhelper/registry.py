@@ -7,10 +7,11 @@ This module wraps its results in values for the full path.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from credhelper import serverurl
-from credhelper.serverurl import PUBLIC_HOSTS
+from credhelper.serverurl import PUBLIC_HOSTS, REGION_PARTITION
 
 __all__ = [
     "PUBLIC_HOSTS",
@@ -19,10 +20,32 @@ __all__ = [
     "Registry",
     "parse_address",
     "parse_registry",
+    "partition_of",
+    "registry_host",
 ]
 
+#: The one pattern of an AWS region name: what botocore's partitions (`regionRegex` in
+#: its partitions.json) have in common, `prefix-word(-word)*-digits`, in lower-case ASCII.
+#: `serverurl` checks host names by the same rule without `re` (a test keeps them equal).
+REGION_PATTERN = r"[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]+"
+REGION = re.compile(REGION_PATTERN, re.ASCII)
+
+
+def partition_of(region: str) -> tuple[str, str]:
+    """(partition, DNS suffix of its ECR hosts) of `region`."""
+    for prefix, partition, suffix in REGION_PARTITION:
+        if region.startswith(prefix):
+            return partition, suffix
+    return "aws", "amazonaws.com"
+
+
+def registry_host(account: str, region: str) -> str:
+    """The private ECR registry host of `account` in `region`."""
+    return f"{account}.dkr.ecr.{region}.{partition_of(region)[1]}"
+
+
 # ECR Public hands out tokens from one region only.
-PUBLIC_REGION = "us-east-1"
+PUBLIC_REGION = serverurl.PUBLIC_REGION
 
 
 @dataclass(frozen=True)

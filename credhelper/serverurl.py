@@ -12,18 +12,27 @@ scheme other than `http://` or `https://`, and `://` anywhere but at the start.
 
 from __future__ import annotations
 
-# DNS suffix of a registry host → AWS partition. The two dual-stack suffixes (`on.aws`,
-# `on.amazonwebservices.com.cn`) are listed with the partition they serve.
+# Region name prefix → (partition, DNS suffix), for the partitions whose regions do not
+# use amazonaws.com or are not `aws` (botocore's partitions.json); the rest is `aws`.
+# Longer prefixes first: "us-isob-" before "us-iso-". The one such table: `registry` reads
+# it too.
+REGION_PARTITION = (
+    ("cn-", "aws-cn", "amazonaws.com.cn"),
+    ("eusc-", "aws-eusc", "amazonaws.eu"),
+    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
+    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
+    ("us-iso-", "aws-iso", "c2s.ic.gov"),
+    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
+    ("us-gov-", "aws-us-gov", "amazonaws.com"),
+)
+# DNS suffix of a registry host → AWS partition, from the table above, plus the two
+# dual-stack suffixes (`on.aws`, `on.amazonwebservices.com.cn`) with the partition they
+# serve. GovCloud shares amazonaws.com: `ecr_host` tells it by its region.
 SUFFIX_PARTITION = {
     "amazonaws.com": "aws",
-    "amazonaws.com.cn": "aws-cn",
-    "amazonaws.eu": "aws-eusc",
     "on.aws": "aws",
     "on.amazonwebservices.com.cn": "aws-cn",
-    "c2s.ic.gov": "aws-iso",
-    "sc2s.sgov.gov": "aws-iso-b",
-    "cloud.adc-e.uk": "aws-iso-e",
-    "csp.hci.ic.gov": "aws-iso-f",
+    **{suffix: part for _, part, suffix in REGION_PARTITION if part != "aws-us-gov"},
 }
 PUBLIC_HOSTS = frozenset({"public.ecr.aws", "ecr-public.aws.com"})
 # ECR Public hands out tokens from one region only.
@@ -225,11 +234,14 @@ def ecr_host(host: str) -> EcrHost | None:
 
 
 def _region(text: str) -> bool:
-    """`letters(-alnum)*-digits`, like `eu-west-1` or `us-gov-east-1`."""
+    """`registry.REGION_PATTERN` without `re`: `letters(-alnum)+-digits` with at least two
+    letters first, like `eu-west-1` or `us-gov-east-1`."""
     words = text.split("-")
-    if len(words) < 2:
+    if len(words) < 3:
         return False
     first, last = words[0], words[-1]
-    if not first or not _LOWER.issuperset(first) or not last or not _DIGITS.issuperset(last):
+    if len(first) < 2 or not _LOWER.issuperset(first) or not last:
+        return False
+    if not _DIGITS.issuperset(last):
         return False
     return all(word and _ALNUM.issuperset(word) for word in words[1:-1])

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from credhelper.errors import ConfigError, EcrSsoError
-from credhelper.registry import Address, Registry
+from credhelper.registry import REGION, Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
 #: Every top-level key of the file; `login_timeout` is read by the sign-in code, `managed`
@@ -51,7 +51,6 @@ KEYS = (
 )
 ALIAS_KEYS = ("account", "region", "profile")
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
-_REGION = re.compile(r"[a-z]+(?:-[a-z0-9]+)*-[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,8 @@ class Settings:
     aliases: dict[str, Alias] = field(default_factory=dict)
     cache: str = "file"
     auto_login: bool = True
+    # Seconds a sign-in from inside docker waits for the browser (None: the default).
+    login_timeout: float | None = None
     default_profile: str | None = None
     # Docker Hub organisation whose images moved to ECR (`ecr-sso url`, `migrate`).
     dockerhub_org: str | None = None
@@ -137,6 +138,12 @@ def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> S
             f"{path}: cache must be one of {', '.join(CACHE_BACKENDS)}, not {cache!r}"
         )
     auto_login = _optional(document, "auto_login", bool, path)
+    login_timeout = document.get("login_timeout")
+    if login_timeout is not None:
+        if isinstance(login_timeout, bool) or not isinstance(login_timeout, (int, float)):
+            raise ConfigError(f"{path}: login_timeout must be a number of seconds")
+        if not 0 < login_timeout < 86400:
+            raise ConfigError(f"{path}: login_timeout must be above 0 seconds (and below a day)")
     registries: dict[str, str] = {}
     for host, profile in _table(document, "registries", path).items():
         if not isinstance(profile, str) or not profile:
@@ -153,7 +160,7 @@ def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> S
         profile = entry.get("profile")
         if not isinstance(account, str) or _ACCOUNT.fullmatch(account) is None:
             raise ConfigError(f"{path}: {where}.account must be a 12-digit account ID in quotes")
-        if not isinstance(region, str) or _REGION.fullmatch(region) is None:
+        if not isinstance(region, str) or REGION.fullmatch(region) is None:
             raise ConfigError(f"{path}: {where}.region must be an AWS region such as eu-west-1")
         if profile is not None and (not isinstance(profile, str) or not profile):
             raise ConfigError(f"{path}: {where}.profile must be a profile name (a string)")
@@ -165,6 +172,7 @@ def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> S
         aliases=aliases,
         cache=cache,
         auto_login=True if auto_login is None else auto_login,
+        login_timeout=None if login_timeout is None else float(login_timeout),
         default_profile=_optional(document, "default_profile", str, path),
         dockerhub_org=_optional(document, "dockerhub_org", str, path),
         raw=document,

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from credhelper.aws import config as aws_config
+from credhelper.aws.config import AwsConfig, SsoSession
 from credhelper.errors import EcrSsoError, UsageError
 from credhelper.helper import routes
 from credhelper.helper.tokens import MARGIN_SECONDS
 from credhelper.helper.usecases import profile_token_keys
 from credhelper.paths import Paths
-from credhelper.sso import flows as sso
-from credhelper.sso.logins import format_time
+from credhelper.sso import logins
+from credhelper.sso.logins import Login, format_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,22 +42,18 @@ class CachedToken:
 @dataclass
 class ProfileStatus:
     profile: str
-    session: sso.SsoSession | None
-    login: sso.Login | None
+    session: SsoSession | None
+    login: Login | None
     tokens: list[CachedToken] = field(default_factory=list)
     identity: dict[str, str] | None = None
     identity_error: str | None = None
 
     def login_state(self, now: float) -> str:
-        """`valid`, `refreshable` (expired, but botocore renews it by itself), `expired`,
-        `signed out`, or `not sso`."""
+        """`logins.state` of the profile's login (`valid`, `refreshable`, `expired`,
+        `missing`), or `not sso`."""
         if self.session is None:
             return "not sso"
-        if self.login is None:
-            return "signed out"
-        if self.login.valid(now):
-            return "valid"
-        return "refreshable" if self.login.refreshable(now) else "expired"
+        return logins.state(self.login, now, legacy=self.session.legacy)
 
     def as_dict(self, now: float) -> dict[str, Any]:
         """The JSON form: UTC timestamps as the AWS CLI writes them."""
@@ -93,7 +91,7 @@ def gather(
     """A status per SSO profile of the AWS config (or per profile in `only`); with
     `whoami`, each profile's caller identity (its failure is reported, not raised). A name
     in `only` that is no profile of the AWS config is a UsageError naming the ones it has."""
-    config = sso.AwsConfig.read(paths)
+    config = aws_config.read(paths.aws_config_file)
     if only is not None:
         _known(only, config, paths.aws_config_file)
     names = only if only is not None else config.sso_profiles()
@@ -104,7 +102,7 @@ def gather(
     statuses = []
     for name in names:
         session = config.session_or_none(name)
-        login = sso.read_login(paths, session) if session is not None else None
+        login = logins.read_login(paths, session) if session is not None else None
         tokens = []
         for key in profile_token_keys(keys, name):
             token = cache.get(key)
@@ -122,7 +120,7 @@ def gather(
     return statuses
 
 
-def _known(names: list[str], config: sso.AwsConfig, path: str) -> None:
+def _known(names: list[str], config: AwsConfig, path: str) -> None:
     unknown = [name for name in names if name not in config.profiles]
     if not unknown:
         return

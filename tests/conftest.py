@@ -273,12 +273,15 @@ class SSO:
         )
         return token
 
-    def expire(self, session: str = "team") -> None:
+    def expire(self, session: str = "team", *, refreshable: bool = True) -> None:
         """Make the cached token of `session` look expired an hour ago (the fake still
-        accepts it: botocore must not send it)."""
+        accepts it: botocore must not send it). With `refreshable=False` the refresh
+        token goes too: a person must sign in again."""
         path = self.cache_file(session)
         cached = json.loads(path.read_text())
         cached["expiresAt"] = _utc(datetime.now(timezone.utc) - timedelta(hours=1))
+        if not refreshable:
+            del cached["refreshToken"]
         self._write_cache(session, cached)
 
     def _write_cache(self, session: str, content: dict[str, str]) -> None:

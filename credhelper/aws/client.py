@@ -1,5 +1,11 @@
-"""The only place botocore is imported on the helper's path: a session per profile, the
-token fetch, and the translation of botocore's errors into ours.
+"""The one AWS client factory and the one botocore-error translator, and the helper's
+token fetch: the only place botocore is imported on the helper's path.
+
+Every AWS call ecr-sso makes (ECR, ECR Public, STS, SSO, SSO-OIDC) gets its session from
+`make_session` (bounded timeouts and retries, our user agent) and its client from
+`make_client` (the region, FIPS, and botocore's endpoint resolution, so that
+`AWS_ENDPOINT_URL_<SERVICE>` moves it), and every botocore failure becomes one of our
+errors through `translate`.
 
 botocore is used directly rather than through boto3's wrapper: the token fetch needs one
 client and no resources, and skipping boto3's import is measurably faster on a cold `get`.
@@ -10,9 +16,12 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from credhelper import errors
+from credhelper.errors import login_command
 from credhelper.helper.tokens import Token
 from credhelper.registry import Registry
 
@@ -36,44 +45,87 @@ NETWORK_ERRORS = (
 )
 
 
-def login_command(profile: str | None) -> str:
-    """The command that signs a profile in again."""
-    if not profile:
-        return "ecr-sso login"
-    import shlex
+@dataclass(frozen=True)
+class Patience:
+    """How long a client waits: seconds to connect, seconds to read, attempts per call."""
 
-    return f"ecr-sso login {shlex.quote(profile)}"
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+    attempts: int = MAX_ATTEMPTS
 
 
-def make_session(profile: str | None) -> Any:
-    """A botocore session for `profile` (None: the default chain) with bounded timeouts."""
+#: A `docker pull` must not hang: the helper's and every default client's patience.
+HELPER = Patience()
+
+
+def make_session(
+    profile: str | None, *, patience: Patience = HELPER, no_profile: bool = False
+) -> Any:
+    """A botocore session for `profile` (None: the default chain) with bounded timeouts.
+
+    `no_profile` ignores AWS_PROFILE and AWS_DEFAULT_PROFILE too (the default profile's
+    settings still apply): for calls that need no credentials, made while those variables
+    may name a profile that does not exist yet (setup's discovery)."""
     import botocore.session
     from botocore.config import Config
 
     from credhelper.version import user_agent
 
-    session = botocore.session.Session(profile=profile)
+    if no_profile:
+        session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    else:
+        session = botocore.session.Session(profile=profile)
     session.set_default_client_config(
         Config(
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-            retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+            connect_timeout=patience.connect,
+            read_timeout=patience.read,
+            retries={"total_max_attempts": patience.attempts, "mode": "standard"},
             user_agent_extra=user_agent(),
         )
     )
     return session
 
 
-def make_client(session: Any, registry: Registry) -> Any:
-    """The ECR or ECR Public client for `registry`: its region, FIPS endpoints for FIPS
-    hosts. Creating it makes no AWS call."""
+def make_client(
+    session: Any,
+    registry: Registry | None = None,
+    *,
+    service: str | None = None,
+    region: str | None = None,
+    unsigned: bool = False,
+    **config: Any,
+) -> Any:
+    """A client of `session`: for `registry`, its ECR or ECR Public client (its region,
+    FIPS endpoints for FIPS hosts); otherwise `service` in `region` (None: the profile's).
+    `unsigned` for the calls that carry no AWS signature (SSO-OIDC, the SSO portal);
+    `config`, more of botocore's `Config` options. Creating a client makes no AWS call;
+    botocore's configuration errors become ours."""
+    from botocore import UNSIGNED
     from botocore.config import Config
 
-    return session.create_client(
-        registry.service,
-        region_name=registry.region,
-        config=Config(use_fips_endpoint=registry.fips),
-    )
+    options: dict[str, Any] = dict(config)
+    if registry is not None:
+        service, region = registry.service, registry.region
+        options["use_fips_endpoint"] = registry.fips
+    if unsigned:
+        options["signature_version"] = UNSIGNED
+    try:
+        return session.create_client(service, region_name=region, config=Config(**options))
+    except Exception as err:  # noqa: BLE001 - botocore's config errors, turned into ours
+        raise translate(err, registry, _profile_of(session), session, service=service) from None
+
+
+def endpoint_of(client: Any) -> str:
+    """Where a client sends its calls (after `AWS_ENDPOINT_URL_<SERVICE>`), no trailing /."""
+    return str(client.meta.endpoint_url).rstrip("/")
+
+
+def _profile_of(session: Any) -> str | None:
+    try:
+        profile = session.profile
+    except Exception:  # noqa: BLE001 - an unknown profile shows up in the call's error
+        return None
+    return str(profile) if profile else None
 
 
 def fetch_token(registry: Registry, profile: str | None) -> Token:
@@ -116,20 +168,35 @@ def _decode(data: dict[str, Any]) -> Token:
 
 
 def translate(
-    err: Exception, registry: Registry, profile: str | None, session: Any = None
+    err: Exception,
+    registry: Registry | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    *,
+    service: str | None = None,
+    purpose: str | None = None,
 ) -> errors.EcrSsoError:
-    """One actionable line for a botocore failure. Never includes credentials: botocore's
+    """The one translation of a botocore failure into one actionable line of our error
+    family, naming the profile and, where the endpoint is the question, the endpoint.
+
+    `registry` is the registry a token was asked for (its host names the call); for other
+    calls `service` names what was called (`AWS STS`, `AWS SSO`) and `purpose` says what
+    for (`for the account of profile 'dev'`). Never includes credentials: botocore's
     messages carry error codes, ARNs and URLs, never secret values."""
     kind = type(err).__name__
     who = f"profile '{profile}'" if profile else "the default credential chain"
+    what = service or "AWS"
+    purpose = purpose or (f"for {registry.host}" if registry is not None else f"with {who}")
+    if isinstance(err, errors.EcrSsoError):
+        return err
     if kind == "ProfileNotFound":
         # Where the name came from is the caller's to add (`UnknownProfile.source`).
         return errors.UnknownProfile(profile or getattr(err, "kwargs", {}).get("profile", ""))
     if kind in _LOGIN_ERRORS:
-        return errors.LoginRequired(
-            f"the SSO login for {who} is missing or expired; run `{login_command(profile)}`"
-        )
+        return _login_required(who, profile)
     if kind == "NoCredentialsError":
+        if registry is None:
+            return errors.NoCredentials(f"{who} yields no AWS credentials ({what} {purpose})")
         return errors.NoCredentials(
             f"no AWS credentials for {registry.host}: map it to a profile (`ecr-sso setup`),"
             " set ECR_SSO_PROFILE, or provide credentials (AWS_ACCESS_KEY_ID, a web identity"
@@ -137,33 +204,58 @@ def translate(
         )
     if kind in ("InvalidConfigError", "PartialCredentialsError", "NoRegionError"):
         return errors.ConfigError(f"{who}: {err}")
+    if kind == "InvalidRegionError":
+        return errors.ConfigError(f"{err} (check the region in the AWS config or the command)")
     if kind in NETWORK_ERRORS:
-        endpoint = getattr(err, "kwargs", {}).get("endpoint_url", "")
+        # Scheme and host only: a URL's path and query are the call's, not the endpoint's.
+        url = urlsplit(str(getattr(err, "kwargs", {}).get("endpoint_url", "")))
+        endpoint = f"{url.scheme}://{url.netloc}" if url.netloc else ""
+        # With a registry, the profile is not in `purpose` yet: name it, it decides the
+        # endpoint as much as the host does (its region, its endpoint_url).
+        by = f" with {who}" if registry is not None else ""
         return errors.Unreachable(
-            f"cannot reach AWS{' at ' + endpoint if endpoint else ''} for {registry.host}"
+            f"cannot reach {what}{' at ' + endpoint if endpoint else ''} {purpose}{by}"
             " (network, proxy or VPN?)"
         )
     if _is_client_error(err):
-        return _client_error(err, registry, who, profile, session)
-    return errors.AwsError(f"getting a token for {registry.host} failed: {kind}: {err}")
+        return _client_error(
+            err, registry, who=who, profile=profile, session=session, what=what, purpose=purpose
+        )
+    return errors.AwsError(f"the call to {what} {purpose} failed: {kind}: {err}")
+
+
+def _login_required(who: str, profile: str | None) -> errors.LoginRequired:
+    return errors.LoginRequired(
+        f"the SSO login for {who} is missing or expired; run `{login_command(profile)}`"
+    )
 
 
 def _client_error(
-    err: Any, registry: Registry, who: str, profile: str | None, session: Any
+    err: Any,
+    registry: Registry | None,
+    *,
+    who: str,
+    profile: str | None,
+    session: Any,
+    what: str,
+    purpose: str,
 ) -> errors.EcrSsoError:
     error = err.response.get("Error", {})
     code = error.get("Code", "")
     operation = getattr(err, "operation_name", "")
     if code in ("UnauthorizedException", "ExpiredTokenException"):
-        return errors.LoginRequired(
-            f"the SSO login for {who} is missing or expired; run `{login_command(profile)}`"
-        )
+        return _login_required(who, profile)
     if code in ("AccessDeniedException", "ForbiddenException", "AccessDenied"):
         role = _role_of(session, profile)
         if operation == "GetRoleCredentials":
             return errors.AccessDenied(
                 f"access denied: {who} may not use role {role or '?'}; check its"
                 " sso_account_id and sso_role_name"
+            )
+        if registry is None:
+            return errors.AccessDenied(
+                f"access denied: {who}{' (role ' + role + ')' if role else ''} may not call"
+                f" {operation or what}"
             )
         return errors.AccessDenied(
             f"access denied: {who}{' (role ' + role + ')' if role else ''} may not get an"
@@ -173,8 +265,7 @@ def _client_error(
     if "Throttl" in code or code == "TooManyRequestsException":
         return errors.Throttled(f"AWS is throttling {operation or 'requests'}; try again shortly")
     return errors.AwsError(
-        f"{operation or 'AWS'} failed for {registry.host}: {code}: "
-        f"{error.get('Message', '')}".rstrip(": ")
+        f"{operation or what} failed {purpose}: {code}: {error.get('Message', '')}".rstrip(": ")
     )
 
 
@@ -189,64 +280,6 @@ def _role_of(session: Any, profile: str | None) -> str | None:
     return str(role) if role else None
 
 
-# -- sign-in: SSO-OIDC and the SSO portal ----------------------------------------------
-
-
-class OidcError(errors.AwsError):
-    """An error answer from SSO-OIDC or the SSO portal; `code` is AWS's error code
-    (`AuthorizationPendingException`, `SlowDownException`, `InvalidGrantException`, ...)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class SsoApi:
-    """The unsigned calls a sign-in makes, for one SSO region: SSO-OIDC's RegisterClient,
-    StartDeviceAuthorization and CreateToken, and the portal's Logout. botocore's failures
-    become `OidcError`, `errors.Unreachable` or `errors.AwsError`.
-
-    The endpoints are the ones botocore resolves, so `AWS_ENDPOINT_URL_SSO_OIDC` and
-    `AWS_ENDPOINT_URL_SSO` move them, and the authorize page with them."""
-
-    def __init__(self, region: str, profile: str | None = None) -> None:
-        from botocore import UNSIGNED
-        from botocore.config import Config
-
-        session = make_session(profile)
-        unsigned = Config(signature_version=UNSIGNED)
-        try:
-            self._oidc = session.create_client("sso-oidc", region_name=region, config=unsigned)
-            self._portal = session.create_client("sso", region_name=region, config=unsigned)
-        except Exception as err:  # noqa: BLE001 - botocore's config errors, turned into ours
-            raise _sso_error(err, "creating the SSO client") from None
-
-    @property
-    def endpoint_url(self) -> str:
-        """SSO-OIDC's endpoint, where the authorize page lives too."""
-        return str(self._oidc.meta.endpoint_url).rstrip("/")
-
-    def register_client(self, **params: Any) -> dict[str, Any]:
-        return self._call(self._oidc.register_client, "RegisterClient", params)
-
-    def start_device_authorization(self, **params: Any) -> dict[str, Any]:
-        return self._call(self._oidc.start_device_authorization, "StartDeviceAuthorization", params)
-
-    def create_token(self, **params: Any) -> dict[str, Any]:
-        return self._call(self._oidc.create_token, "CreateToken", params)
-
-    def logout(self, access_token: str) -> None:
-        self._call(self._portal.logout, "Logout", {"accessToken": access_token})
-
-    @staticmethod
-    def _call(method: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            reply = method(**params)
-        except Exception as err:  # noqa: BLE001 - every botocore failure becomes ours
-            raise _sso_error(err, operation) from None
-        return dict(reply)
-
-
 def _is_client_error(err: Exception) -> bool:
     """An error answer from AWS. botocore raises a subclass of ClientError named after the
     error code when the service models it (SSO's UnauthorizedException, SSO-OIDC's
@@ -256,50 +289,8 @@ def _is_client_error(err: Exception) -> bool:
     return isinstance(err, ClientError)
 
 
-def _sso_error(err: Exception, operation: str) -> errors.EcrSsoError:
-    kind = type(err).__name__
-    if _is_client_error(err):
-        error = getattr(err, "response", {}).get("Error", {})
-        code = str(error.get("Code", "")) or "Unknown"
-        # SSO-OIDC's errors carry `error_description`; the portal's `Message`.
-        detail = error.get("Message") or getattr(err, "response", {}).get("error_description")
-        return OidcError(code, f"{operation} failed: {code}" + (f": {detail}" if detail else ""))
-    if kind in NETWORK_ERRORS:
-        endpoint = getattr(err, "kwargs", {}).get("endpoint_url", "")
-        return errors.Unreachable(
-            f"cannot reach AWS SSO{' at ' + endpoint if endpoint else ''} (network, proxy or VPN?)"
-        )
-    if kind == "ProfileNotFound":
-        return errors.ConfigError(f"{err}; check AWS_PROFILE and the AWS config")
-    if kind in ("InvalidConfigError", "NoRegionError", "InvalidRegionError"):
-        return errors.ConfigError(f"{operation}: {err}")
-    if isinstance(err, errors.EcrSsoError):
-        return err
-    return errors.AwsError(f"{operation} failed: {kind}: {err}")
-
-
-def caller_identity(profile: str) -> dict[str, str]:
-    """`sts get-caller-identity` with `profile`'s credentials: account, ARN, user id."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    session = make_session(profile)
-    try:
-        reply = session.create_client("sts").get_caller_identity()
-    except (BotoCoreError, ClientError) as err:
-        raise _identity_error(err, profile) from None
-    return {"account": reply["Account"], "arn": reply["Arn"], "user_id": reply["UserId"]}
-
-
-def _identity_error(err: Exception, profile: str) -> errors.EcrSsoError:
-    kind = type(err).__name__
-    code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
-    if kind in _LOGIN_ERRORS or code in ("UnauthorizedException", "ExpiredTokenException"):
-        return errors.LoginRequired(
-            f"the SSO login for profile '{profile}' is missing or expired;"
-            f" run `{login_command(profile)}`"
-        )
-    if kind in NETWORK_ERRORS:
-        return errors.Unreachable(f"cannot reach AWS STS for profile '{profile}'")
-    if kind == "ProfileNotFound":
-        return errors.ConfigError(f"AWS profile '{profile}' is not in the AWS config")
-    return errors.AwsError(f"GetCallerIdentity failed for profile '{profile}': {kind}: {err}")
+def client_error_code(err: Exception) -> str | None:
+    """AWS's error code when `err` is an error answer from AWS, else None."""
+    if not _is_client_error(err):
+        return None
+    return str(getattr(err, "response", {}).get("Error", {}).get("Code", "")) or "Unknown"

@@ -8,23 +8,21 @@ botocore's configparser refuses) and tells us which lines each section and optio
 edits are then splices of whole lines into the original text. Lines we add use the file's
 own line end.
 
-Values are read the way botocore reads them (`botocore.configloader.raw_config_parse`, the
-parser every AWS SDK for Python and the AWS CLI v1 use), so "the same value" means the same
+Values are read by `credhelper.aws.config`, the one reader, with botocore's rules (the
+parser every AWS SDK for Python and the AWS CLI use), so "the same value" means the same
 to AWS tools: `region = eu-west-1 ; note` is *not* `eu-west-1` to botocore, which has no
 inline comments.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shlex
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from credhelper import atomic
+from credhelper.aws.config import AwsConfig, decode, parse_error, profile_of, session_of
 from credhelper.errors import ConfigError, EcrSsoError, MalformedFile
 
 LABEL = "AWS config"
@@ -49,16 +47,22 @@ class Section:
 
 
 @dataclass(frozen=True)
-class AwsConfig:
-    """The AWS config file as read: its bytes (None: absent), its lines with their line
-    ends, its sections, and botocore's reading of every section."""
+class ConfigFile:
+    """The AWS config file as the editor sees it: its bytes (None: absent), its lines with
+    their line ends, where each section sits, and `config`, the one reader's `AwsConfig`
+    of the same text (botocore's reading of every section)."""
 
     path: str
     original: bytes | None
     lines: tuple[str, ...]
     newline: str
     sections: tuple[Section, ...]
-    values: Mapping[str, Mapping[str, Any]]
+    config: AwsConfig
+
+    @property
+    def values(self) -> Mapping[str, Mapping[str, Any]]:
+        """Every section by its header, as botocore reads it."""
+        return self.config.sections
 
     def profile_sections(self, name: str) -> list[Section]:
         """The sections that define profile `name` to botocore (usually one)."""
@@ -95,32 +99,6 @@ class AwsConfig:
         return "".join(self.lines)
 
 
-def profile_of(section_name: str) -> str | None:
-    """The profile a section header names, by botocore's rule (`build_profile_map`):
-    `default`, or a header starting with "profile" that splits, shell-like, into exactly
-    two words — so `[profile 'my team']` is profile `my team`."""
-    if section_name == "default":
-        return "default"
-    if section_name.startswith("profile"):
-        return _second_word(section_name)
-    return None
-
-
-def session_of(section_name: str) -> str | None:
-    """The sso-session a section header names, by botocore's rule."""
-    if section_name.startswith("sso-session"):
-        return _second_word(section_name)
-    return None
-
-
-def _second_word(section_name: str) -> str | None:
-    try:
-        words = shlex.split(section_name)
-    except ValueError:
-        return None
-    return words[1] if len(words) == 2 else None
-
-
 def _only(found: list[Section], what: str, path: str) -> Section | None:
     if len(found) > 1:
         lines = ", ".join(str(s.line_number) for s in found)
@@ -134,24 +112,24 @@ def _only(found: list[Section], what: str, path: str) -> Section | None:
 # -- reading -----------------------------------------------------------------------------
 
 
-def read(path: str) -> AwsConfig:
+def read(path: str) -> ConfigFile:
     """Read and parse the AWS config at `path` (absent: empty). `MalformedFile` names the
     file and line of anything botocore could not read; nothing is changed by reading."""
     data = atomic.read_bytes_if_exists(path, "the AWS config")
     return parse(path, data)
 
 
-def parse(path: str, data: bytes | None) -> AwsConfig:
+def parse(path: str, data: bytes | None) -> ConfigFile:
     """Parse `data`, the content of the AWS config at `path` (None: the file is absent)."""
     from configupdater import ConfigUpdater
     from configupdater import Section as UpdaterSection
 
-    text = _decode(path, data or b"")
+    text = decode(path, data or b"")
     updater = ConfigUpdater()
     try:
         updater.read_string(text, source=path)
     except Exception as err:  # noqa: BLE001 - configparser's errors, and configupdater's own
-        raise MalformedFile(_parse_error(path, err)) from None
+        raise MalformedFile(parse_error(path, err)) from None
 
     lines: list[str] = []
     sections: list[Section] = []
@@ -174,22 +152,14 @@ def parse(path: str, data: bytes | None) -> AwsConfig:
     if "".join(lines) != text:
         # Our splices are only safe when the parse accounts for every line exactly.
         raise MalformedFile(f"{path}: cannot edit this AWS config safely (unusual layout)")
-    return AwsConfig(
+    return ConfigFile(
         path=path,
         original=data,
         lines=tuple(lines),
         newline=_newline(text),
         sections=tuple(sections),
-        values=botocore_values(path, text),
+        config=AwsConfig.parse(path, text),
     )
-
-
-def _decode(path: str, data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise MalformedFile(f"{path}, line {line}: the AWS config is not valid UTF-8") from None
 
 
 def _newline(text: str) -> str:
@@ -198,40 +168,15 @@ def _newline(text: str) -> str:
     return "\r\n" if end > 0 and text[end - 1] == "\r" else "\n"
 
 
-def _parse_error(path: str, err: Exception) -> str:
-    from credhelper.aws.profiles import malformed
-
-    return malformed(path, err)
-
-
-def botocore_values(path: str, text: str) -> dict[str, dict[str, Any]]:
-    """Every section of `text` as botocore reads it (nested blocks as dicts).
-    `MalformedFile` when botocore refuses it. `path` is for the message only: botocore
-    reads a file, so `text` is given to it in a private temporary folder."""
-    import botocore.configloader
-    import botocore.exceptions
-
-    with tempfile.TemporaryDirectory(prefix="ecr-sso-") as folder:
-        candidate = os.path.join(folder, "config")
-        with open(candidate, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        try:
-            parsed: dict[str, dict[str, Any]] = botocore.configloader.raw_config_parse(candidate)
-        except botocore.exceptions.ConfigParseError as err:
-            cause = str(err).replace(candidate, path).splitlines()[0]
-            raise MalformedFile(f"{path}: botocore cannot read the AWS config: {cause}") from None
-    return parsed
-
-
 # -- editing -----------------------------------------------------------------------------
 
 
 @dataclass
 class Editor:
-    """Edits of one `AwsConfig`, kept as line splices and rendered by `text`. Sections
+    """Edits of one `ConfigFile`, kept as line splices and rendered by `text`. Sections
     are given by the `Section` values of the config read; edits must not overlap."""
 
-    config: AwsConfig
+    config: ConfigFile
     _removed: set[int] = field(default_factory=set)
     _before: dict[int, list[str]] = field(default_factory=dict)
     _appended: list[list[str]] = field(default_factory=list)
@@ -310,10 +255,9 @@ class Editor:
         """Check, by botocore's reading of `text`, that every section we touched holds
         what it should (or is gone) and every other section is exactly as it was. Raises
         `EcrSsoError` (and nothing is written) if not."""
-        import botocore.configloader
-
         path = self.config.path
-        after = botocore_values(path, text)
+        read_back = AwsConfig.parse(path, text)
+        after = read_back.sections
         before = self.config.values
         for name in sorted(set(before) | set(after)):
             if name in self.expected:
@@ -327,14 +271,13 @@ class Editor:
                 raise _verify_failed(path, name)
         # The profile map is what AWS tools resolve names with: each profile we wrote
         # must resolve to our section, not be shadowed by another.
-        profiles = botocore.configloader.build_profile_map(after)
         for name, wanted in self.expected.items():
             profile, session = profile_of(name), session_of(name)
-            table = "profiles" if profile is not None else "sso_sessions"
+            table = read_back.profiles if profile is not None else read_back.sso_sessions
             key = profile if profile is not None else session
             if wanted is None or key is None:
                 continue
-            got = profiles[table].get(key, {})
+            got = table.get(key, {})
             if any(got.get(k) != v for k, v in wanted.items()):
                 raise _verify_failed(path, name)
 

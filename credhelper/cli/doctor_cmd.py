@@ -8,8 +8,6 @@ from typing import Any, TextIO
 from credhelper.cli.context import Context
 from credhelper.cli.output import as_json
 
-ORDER = 40
-
 
 def register(commands: Any) -> None:
     """Add `doctor`."""

@@ -16,11 +16,10 @@ from credhelper.errors import ConfigError, LoginRequired, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from credhelper.aws.config import AwsConfig, SsoSession
     from credhelper.helper.tokens import TokenCache
-    from credhelper.sso.flows import AwsConfig, SsoSession
     from credhelper.status import ProfileStatus
 
-ORDER = 20
 #: How long `ecr-sso login` waits for the browser by default (the AWS CLI's ten minutes).
 BROWSER_WAIT = 600.0
 
@@ -143,14 +142,15 @@ class Terminal:
 
 
 def run_login(args: argparse.Namespace, context: Context) -> int:
-    from credhelper.aws.client import SsoApi
+    from credhelper.aws import config as aws_config
     from credhelper.helper import autologin
     from credhelper.settings import load
     from credhelper.sso import browser
     from credhelper.sso import flows as sso
+    from credhelper.sso.oidc import SsoApi
 
     settings = load(context.paths.config_file)
-    config = sso.AwsConfig.read(context.paths)
+    config = aws_config.read(context.paths.aws_config_file)
     sessions = _chosen_sessions(args, config, context.environ, settings.default_profile)
     if autologin.env_flag(context.environ.get("CI")) and not context.interactive:
         raise LoginRequired(
@@ -160,7 +160,7 @@ def run_login(args: argparse.Namespace, context: Context) -> int:
     no_browser_here = browser.unavailable_reason(context.environ)
     for session in sessions:
         profiles = config.profiles_of(session)
-        api = SsoApi(session.region, profiles[0] if profiles else None)
+        api = SsoApi.for_session(session, profiles[0] if profiles else None, context.environ)
         terminal = Terminal(
             context.err, context.environ, open_browser=not args.no_browser and not no_browser_here
         )
@@ -220,11 +220,12 @@ def _chosen_sessions(
 
 
 def run_logout(args: argparse.Namespace, context: Context) -> int:
-    from credhelper.aws.client import SsoApi
+    from credhelper.aws import config as aws_config
     from credhelper.helper.usecases import remove_profile_tokens
     from credhelper.sso import flows as sso
+    from credhelper.sso.oidc import SsoApi
 
-    config = sso.AwsConfig.read(context.paths)
+    config = aws_config.read(context.paths.aws_config_file)
     if args.profile or args.sso_session or args.all:
         sessions = _chosen_sessions(args, config, {}, None)
     else:
@@ -267,9 +268,11 @@ def run_status(args: argparse.Namespace, context: Context) -> int:
 
     whoami = None
     if args.whoami:
-        from credhelper.aws.client import caller_identity
+        from credhelper.aws.sts import caller_identity
 
-        whoami = caller_identity
+        def whoami(profile: str) -> dict[str, str]:
+            return caller_identity(profile).as_dict()
+
     found = status.gather(
         context.paths, _open_cache(context), only=args.profiles or None, whoami=whoami
     )
@@ -295,6 +298,8 @@ def run_status(args: argparse.Namespace, context: Context) -> int:
 
 def _login_text(entry: ProfileStatus, now: float) -> str:
     state = entry.login_state(now)
+    if state == "missing":
+        return "signed out"
     if entry.login is None or state == "refreshable":
         return "expired; renewed on next use" if state == "refreshable" else state
     if state == "valid":

@@ -8,6 +8,7 @@ Argument parsing, the login prompt and printing only; the work is
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from credhelper.cli import output, registry_args
@@ -160,7 +161,7 @@ def _login(context: Context) -> Login:
 
 
 def run_status(args: argparse.Namespace, context: Context) -> int:
-    from credhelper.aws.profiles import read_aws_profiles
+    from credhelper.aws import config as aws_config
     from credhelper.repos import pullthrough
 
     cache, target, _ = _cache(args, context)
@@ -171,7 +172,9 @@ def run_status(args: argparse.Namespace, context: Context) -> int:
     template = api.template(cache.prefix)
     registry_policy = api.registry_policy()
     template_policy = api.template_policy(cache.prefix)
-    accounts = _other_accounts(read_aws_profiles(context.paths.aws_config_file), target.account)
+    accounts = _other_accounts(
+        aws_config.read(context.paths.aws_config_file).profiles, target.account
+    )
     shared = []
     for account, names in accounts.items():
         missing = pullthrough.allows(registry_policy, account, pullthrough.IMPORT_ACTIONS)
@@ -243,7 +246,7 @@ def _print_status(report: dict[str, Any], context: Context) -> None:
         context.out.write(f"{key.ljust(width)}  {value}\n")
 
 
-def _other_accounts(profiles: dict[str, dict[str, str]], own: str) -> dict[str, list[str]]:
+def _other_accounts(profiles: Mapping[str, Mapping[str, str]], own: str) -> dict[str, list[str]]:
     """account → its profiles, for every account of the AWS config but `own`."""
     import re
 

@@ -31,7 +31,7 @@ def target(
     context: Context, *, profile: str | None, registry: str | None, region: str | None = None
 ) -> Target:
     """The registry and profile the options choose."""
-    from credhelper.aws.profiles import read_aws_profiles
+    from credhelper.aws import config as aws_config
     from credhelper.repos import ecr as ecr_api
     from credhelper.repos.target import resolve
 
@@ -40,7 +40,7 @@ def target(
         registry=registry,
         region=region,
         settings=settings(context),
-        aws_profiles=read_aws_profiles(context.paths.aws_config_file),
+        aws_profiles=aws_config.read(context.paths.aws_config_file).profiles,
         environ=context.environ,
         aws_config_file=context.paths.aws_config_file,
         caller_account=ecr_api.caller_account,
@@ -51,14 +51,14 @@ def profile_registry(context: Context, profile: str) -> Target:
     """The registry `profile`'s images live in: the alias our config names for that
     profile (the host the team reaches that registry by), else the profile's account's ECR
     host in its region."""
-    from credhelper.aws.profiles import read_aws_profiles
+    from credhelper.aws import config as aws_config
     from credhelper.repos.target import registry_for_host
 
     config = settings(context)
     for alias in config.aliases.values():
         if alias.profile == profile:
             _, found = registry_for_host(alias.host, config)
-            section = read_aws_profiles(context.paths.aws_config_file).get(profile, {})
+            section = aws_config.read(context.paths.aws_config_file).profiles.get(profile, {})
             role = section.get("sso_role_name") or section.get("role_arn")
             return Target(found, profile, role.strip() if role else None)
     return target(context, profile=profile, registry=None)

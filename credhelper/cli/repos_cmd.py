@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from credhelper.repos.target import Target
     from credhelper.settings import Settings
 
-ORDER = 30
 
 _TARGET_HELP = """\
 registry: --profile PROFILE acts on that profile's account in its region (--region to
@@ -380,7 +379,7 @@ def _settings(context: Context) -> Settings:
 
 
 def _target(args: argparse.Namespace, context: Context) -> Target:
-    from credhelper.aws.profiles import read_aws_profiles
+    from credhelper.aws import config as aws_config
     from credhelper.repos import ecr as ecr_api
     from credhelper.repos.target import resolve
 
@@ -389,7 +388,7 @@ def _target(args: argparse.Namespace, context: Context) -> Target:
         registry=args.registry,
         region=args.region,
         settings=_settings(context),
-        aws_profiles=read_aws_profiles(context.paths.aws_config_file),
+        aws_profiles=aws_config.read(context.paths.aws_config_file).profiles,
         environ=context.environ,
         aws_config_file=context.paths.aws_config_file,
         caller_account=ecr_api.caller_account,

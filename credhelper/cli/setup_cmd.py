@@ -9,12 +9,10 @@ from typing import Any
 from credhelper.cli.context import Context
 from credhelper.cli.output import as_json, table
 from credhelper.cli.progress import Progress
-from credhelper.errors import ConsentRequired, UsageError
+from credhelper.errors import ConsentRequired, UsageError, login_command
 from credhelper.setup import plan as setup
 from credhelper.setup import teamfile
 from credhelper.setup.teamfile import Profile
-
-ORDER = 10
 
 SETUP_DESCRIPTION = """\
 Write the AWS profiles (an [sso-session] and a [profile] per account and role), the
@@ -182,9 +180,9 @@ def run_setup(args: argparse.Namespace, context: Context) -> int:
     result = _carry_out(plan, args, context)
     if plan.changed and not args.dry_run and team.sso is not None:
         how = (
-            f"ecr-sso login {team.profiles[0].name}"
+            login_command(team.profiles[0].name)
             if args.legacy
-            else f"ecr-sso login --sso-session {team.sso.session}"
+            else login_command(session=team.sso.session)
         )
         context.out.write(f"next: sign in with `{how}`\n")
     return result
@@ -260,7 +258,7 @@ def _discover(
             progress=(lambda done, total: shown.update(done, total, "accounts"))
             if context.interactive
             else None,
-            login_hint=discover.login_command(session),
+            login_hint=login_command(session=session),
         )
     if not found:
         raise UsageError("discovery found no account and role to set up (check the filters)")
@@ -331,10 +329,10 @@ def _consent(plan: setup.Plan, context: Context) -> None:
 def run_registries(args: argparse.Namespace, context: Context) -> int:
     """`ecr-sso registries`."""
     from credhelper import settings
-    from credhelper.aws import profiles
+    from credhelper.aws import config as aws_config
 
     ours = settings.load(context.paths.config_file)
-    names = profiles.read_aws_profiles(context.paths.aws_config_file)
+    names = aws_config.read(context.paths.aws_config_file).profiles
     rows = setup.registry_rows(ours, names)
     if args.json:
         as_json(context.out, [row.as_dict() for row in rows])

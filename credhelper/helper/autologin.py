@@ -25,11 +25,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from credhelper.errors import CacheLocked, ConfigError, LoginRequired
+from credhelper.aws import config as aws_config
+from credhelper.aws.config import SsoSession
+from credhelper.errors import CacheLocked, ConfigError, LoginRequired, login_command
 from credhelper.helper.tokens import file_lock
 from credhelper.paths import Paths
 from credhelper.settings import Settings
 from credhelper.sso import flows as sso
+from credhelper.sso import logins
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +75,7 @@ def login_timeout(environ: Mapping[str, str], settings: Settings) -> float:
         if not 0 < value < 86400:
             raise ConfigError("ECR_SSO_LOGIN_TIMEOUT must be a number of seconds above 0")
         return value
-    configured = settings.raw.get("login_timeout")
-    if configured is None:
-        return DEFAULT_TIMEOUT
-    if isinstance(configured, bool) or not isinstance(configured, (int, float)):
-        raise ConfigError(f"{settings.path}: login_timeout must be a number of seconds")
-    if not 0 < configured < 86400:
-        raise ConfigError(f"{settings.path}: login_timeout must be above 0 seconds")
-    return float(configured)
+    return DEFAULT_TIMEOUT if settings.login_timeout is None else settings.login_timeout
 
 
 class BrowserOnly:
@@ -124,12 +120,11 @@ def sign_in_and_retry(
     if profile is None:
         # The default chain's profile, named as botocore looks for it.
         profile = environ.get("AWS_DEFAULT_PROFILE") or environ.get("AWS_PROFILE")
-    session = sso.AwsConfig.read(paths).session_or_none(profile) if profile else None
+    config = aws_config.read(paths.aws_config_file)
+    session = config.session_or_none(profile) if profile else None
     if profile is None or session is None or session.legacy:
         log.info("not signing in from the helper: %s is not an sso-session profile", profile)
         raise error
-    from credhelper.aws.client import login_command
-
     fix = f"run `{login_command(profile)}`"
     timeout = login_timeout(environ, settings)
     marker = _FailureMarker(paths, session)
@@ -145,8 +140,8 @@ def sign_in_and_retry(
             raise LoginRequired(
                 f"signing in to {session.label} in the browser failed just now; {fix}"
             )
-        login = sso.read_login(paths, session)
-        if login is not None and login.valid(clock()):
+        state, _ = logins.state_of(paths, session, clock())
+        if state == "valid":
             # Another helper signed in while this one waited (or the login looks fine and
             # AWS refused it, signed out elsewhere: then sign in afresh below).
             try:
@@ -182,7 +177,7 @@ def _sign_in_lock(paths: Paths, key: str, timeout: float, label: str) -> context
 
 
 def _sign_in(
-    session: sso.SsoSession,
+    session: SsoSession,
     *,
     profile: str,
     paths: Paths,
@@ -191,11 +186,11 @@ def _sign_in(
     marker: _FailureMarker,
     fix: str,
 ) -> None:
-    from credhelper.aws.client import SsoApi
+    from credhelper.sso.oidc import SsoApi
 
     log.warning("the SSO login for profile %s has expired; signing in in the browser", profile)
     try:
-        api = SsoApi(session.region, profile)
+        api = SsoApi.for_session(session, profile, environ)
         sso.sign_in_with_browser(session, api, BrowserOnly(environ), paths, timeout=timeout)
     except (sso.SignInError, LoginRequired) as err:
         marker.mark()
@@ -210,7 +205,7 @@ class _FailureMarker:
     """When a sign-in from a helper last failed, so that the helpers that waited for it do
     not each open a browser and wait again."""
 
-    def __init__(self, paths: Paths, session: sso.SsoSession) -> None:
+    def __init__(self, paths: Paths, session: SsoSession) -> None:
         import hashlib
 
         self.key = hashlib.sha1(session.cache_name.encode(), usedforsecurity=False).hexdigest()

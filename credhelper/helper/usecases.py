@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from credhelper.aws import config as aws_config
 from credhelper.aws import profiles
 from credhelper.errors import CredentialsNotFound, LoginRequired, UnknownProfile
 from credhelper.helper import routes
@@ -88,8 +89,9 @@ class Credentials:
 
 
 @dataclass(frozen=True)
-class Target:
-    """A registry we serve and the profile chosen for it."""
+class ServedRegistry:
+    """A registry we serve, the profile chosen for it and its token's cache key: what a
+    server URL resolves to (a repository command's registry is a `repos.target.Target`)."""
 
     address: Address
     registry: Registry
@@ -121,11 +123,11 @@ class Helper:
         self.credstore = credstore
         self.sign_in = sign_in
         self.clock = clock
-        self._aws_profiles: dict[str, dict[str, str]] | None = None
+        self._aws_profiles: Mapping[str, Mapping[str, str]] | None = None
 
     # -- resolution -------------------------------------------------------------------
 
-    def target(self, address: Address) -> Target | None:
+    def target(self, address: Address) -> ServedRegistry | None:
         """The registry behind `address` and its profile, or None if we serve none."""
         registry = self._registry(address)
         if registry is None:
@@ -137,15 +139,15 @@ class Helper:
             self.aws_profiles(),
             self.environ.get("ECR_SSO_PROFILE") or None,
         )
-        return Target(address, registry, choice, self._key(choice.profile, registry))
+        return ServedRegistry(address, registry, choice, self._key(choice.profile, registry))
 
     def _registry(self, address: Address) -> Registry | None:
         return self.settings.alias_registry(address) or parse_registry(address)
 
-    def aws_profiles(self) -> dict[str, dict[str, str]]:
+    def aws_profiles(self) -> Mapping[str, Mapping[str, str]]:
         """The AWS config's profiles, read once per run."""
         if self._aws_profiles is None:
-            self._aws_profiles = profiles.read_aws_profiles(self.paths.aws_config_file)
+            self._aws_profiles = aws_config.read(self.paths.aws_config_file).profiles
         return self._aws_profiles
 
     def _key(self, profile: str | None, registry: Registry) -> str:
@@ -189,7 +191,7 @@ class Helper:
         self._leave_route(target)
         return Credentials(server_url, token.username, token.secret)
 
-    def _token(self, target: Target) -> Token:
+    def _token(self, target: ServedRegistry) -> Token:
         try:
             return self._cached_or_fetched(target)
         except LoginRequired as error:
@@ -198,7 +200,7 @@ class Helper:
             retry = functools.partial(self._cached_or_fetched, target)
             return self.sign_in(target.choice.profile, error, retry)
 
-    def _cached_or_fetched(self, target: Target) -> Token:
+    def _cached_or_fetched(self, target: ServedRegistry) -> Token:
         cached = self._cached(target)
         if cached is not None:
             return cached
@@ -237,14 +239,14 @@ class Helper:
                 log.warning("cannot write the token cache: %s", err)
             return token
 
-    def _cached(self, target: Target) -> Token | None:
+    def _cached(self, target: ServedRegistry) -> Token | None:
         """The cached token for `target` if it is fresh and was issued for its registry."""
         cached = self.cache.get(target.key)
         if cached is None or cached.registry != target.registry.identity:
             return None
         return cached if cached.fresh(self.clock()) else None
 
-    def _leave_route(self, target: Target) -> None:
+    def _leave_route(self, target: ServedRegistry) -> None:
         """Record host → registry and token key (also what `list` reads). Only file-backed
         routes are followed by the fast path; the keyring's exist for `list`. Without a
         cache (`none`, or a cache folder that is not private) there is nothing to route to."""

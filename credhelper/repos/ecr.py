@@ -1,4 +1,4 @@
-"""The ECR API calls of the repository commands, and STS's "who am I". Every listing follows
+"""The ECR API calls of the repository commands. Every listing follows
 `nextToken` to the end; every botocore failure becomes one of our errors, one line long.
 
 Sessions come from `aws.make_session`, so these calls have the same bounded timeouts and
@@ -230,34 +230,15 @@ def translate(
 def caller_account(profile: str, region: str) -> str:
     """The account of `profile`'s credentials (STS GetCallerIdentity), for profiles whose
     account the AWS config does not name."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from credhelper.aws.sts import caller_identity
 
-    session = aws.make_session(profile)
     try:
-        reply = session.create_client("sts", region_name=region).get_caller_identity()
-    except (BotoCoreError, ClientError) as err:
-        raise _sts_error(err, profile, session) from None
-    log.info("profile %s is account %s (STS)", profile, reply["Account"])
-    return str(reply["Account"])
-
-
-def _sts_error(err: Exception, profile: str, session: Any) -> errors.EcrSsoError:
-    response = getattr(err, "response", None)
-    code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
-    if code in _DENIED:
-        return errors.AccessDenied(
+        return caller_identity(profile, region).account
+    except errors.AccessDenied:
+        raise errors.AccessDenied(
             f"access denied: profile '{profile}' may not call sts:GetCallerIdentity; pass"
             " --registry HOST instead"
-        )
-    if type(err).__name__ == "NoCredentialsError":
-        return errors.NoCredentials(f"AWS profile '{profile}' yields no credentials")
-    from credhelper.registry import Registry
-
-    # aws.translate names a registry in its messages; here the question is the account.
-    asking = Registry(
-        host=f"the account of profile '{profile}'", service="sts", account=None, region=""
-    )
-    return aws.translate(err, asking, profile, session)
+        ) from None
 
 
 def _repository(item: dict[str, Any]) -> Repository:

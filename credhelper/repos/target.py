@@ -19,22 +19,13 @@ from dataclasses import dataclass
 
 from credhelper.aws import profiles
 from credhelper.errors import ConfigError, UsageError
-from credhelper.registry import Address, Registry, parse_address, parse_registry
+from credhelper.registry import Address, Registry, parse_address, parse_registry, registry_host
 from credhelper.settings import Settings
 
 #: (profile, region) → the account of its credentials (STS GetCallerIdentity).
 CallerAccount = Callable[[str, str], str]
 
 _ROLE_ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/.+", re.ASCII)
-# The registry host's DNS suffix by region prefix; the rest of the world is amazonaws.com.
-_REGION_SUFFIX = (
-    ("cn-", "amazonaws.com.cn"),
-    ("us-isof-", "csp.hci.ic.gov"),
-    ("us-isob-", "sc2s.sgov.gov"),
-    ("us-iso-", "c2s.ic.gov"),
-    ("eu-isoe-", "cloud.adc-e.uk"),
-    ("eusc-", "amazonaws.eu"),
-)
 
 
 @dataclass(frozen=True)
@@ -70,7 +61,7 @@ def resolve(
     registry: str | None,
     region: str | None,
     settings: Settings,
-    aws_profiles: dict[str, dict[str, str]],
+    aws_profiles: Mapping[str, Mapping[str, str]],
     environ: Mapping[str, str],
     aws_config_file: str,
     caller_account: CallerAccount,
@@ -132,7 +123,7 @@ def _profile_target(
     *,
     source: str | None,
     region: str | None,
-    aws_profiles: dict[str, dict[str, str]],
+    aws_profiles: Mapping[str, Mapping[str, str]],
     environ: Mapping[str, str],
     aws_config_file: str,
     caller_account: CallerAccount,
@@ -159,7 +150,7 @@ def _profile_target(
     account = section.get("sso_account_id", "").strip() or _arn_account(section.get("role_arn"))
     if not account:
         account = caller_account(name, region)
-    host = f"{account}.dkr.ecr.{region}.{region_suffix(region)}"
+    host = registry_host(account, region)
     address = parse_address(host)
     found = parse_registry(address) if address is not None else None
     if found is None:
@@ -167,14 +158,6 @@ def _profile_target(
             f"AWS profile '{name}': account {account!r} and region {region!r} make no ECR registry"
         )
     return Target(found, name, _role(section))
-
-
-def region_suffix(region: str) -> str:
-    """The DNS suffix of ECR registry hosts in `region`."""
-    for prefix, suffix in _REGION_SUFFIX:
-        if region.startswith(prefix):
-            return suffix
-    return "amazonaws.com"
 
 
 def _arn_account(role_arn: str | None) -> str:

@@ -21,7 +21,6 @@ import fnmatch
 import logging
 import random
 import re
-import shlex
 import string
 import time
 import unicodedata
@@ -29,12 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from credhelper import errors
-from credhelper.aws.client import NETWORK_ERRORS
+from credhelper.errors import login_command
 from credhelper.paths import Paths
-from credhelper.sso import logins as sso_cache
+from credhelper.sso import logins
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +51,6 @@ BOTOCORE_ATTEMPTS = 5
 OWN_ROUNDS = 4
 OWN_BASE_DELAY = 2.0
 OWN_MAX_DELAY = 20.0
-#: A token that expires within this many seconds is treated as expired already.
-EXPIRY_MARGIN = 60.0
 
 _UNSAFE = re.compile(r"[^a-z0-9._]+")
 
@@ -72,21 +68,13 @@ class Found:
 # -- the SSO token cache ----------------------------------------------------------------
 
 
-def login_command(session: str | None, profile: str | None = None) -> str:
-    """The command that signs in again: for an sso-session, else for a profile (a
-    placeholder when the profile's name is not known)."""
-    if session:
-        return f"ecr-sso login --sso-session {shlex.quote(session)}"
-    return f"ecr-sso login {shlex.quote(profile) if profile else 'PROFILE'}"
-
-
 def load_access_token(paths: Paths, session: str | None, start_url: str | None) -> tuple[str, str]:
     """(access token, SSO region) from the AWS CLI's SSO token cache.
 
     The cache file is `~/.aws/sso/cache/<sha1(session name)>.json` for an sso-session, or
     `<sha1(start URL)>.json` for a legacy profile; with both given, the session's file is
     tried first, then the start URL's. A token that is missing, unreadable, expired or
-    expiring within `EXPIRY_MARGIN` seconds raises `errors.LoginRequired` naming
+    expiring within `logins.TOKEN_MARGIN` seconds raises `errors.LoginRequired` naming
     `ecr-sso login --sso-session NAME` (or a profile, for the legacy form). A session
     whose cached login is for a different start URL than `start_url` raises
     `errors.ConfigError`: its accounts are not the ones asked for. The token is never
@@ -113,32 +101,27 @@ def load_access_token(paths: Paths, session: str | None, start_url: str | None) 
     if session:
         raise errors.LoginRequired(
             f"no valid SSO login for session '{session}' (missing or expired); run"
-            f" `{login_command(session)}`"
+            f" `{login_command(session=session)}`"
         )
     raise errors.LoginRequired(
         f"no valid SSO login for {start_url} (missing or expired); run"
-        f" `{login_command(None)}` with a profile whose sso_start_url is {start_url}"
+        f" `{login_command('PROFILE')}` with a profile whose sso_start_url is {start_url}"
     )
 
 
 def _read_cache(paths: Paths, key: str) -> tuple[str, str, str | None] | None:
-    """(token, region, start URL) of a usable cached login, else None (never the token)."""
-    content = sso_cache.read(paths, key)
-    if content is None:
+    """(token, region, start URL) of a usable cached login, else None (never the token).
+    Usable is `valid` by the one rule (`logins.state`): discovery calls the portal with
+    the access token itself and does not refresh it."""
+    login = logins.login_from(logins.read_file(paths, key))
+    if login is None or not login.region:
+        log.info("the cached SSO login of %s has no access token, expiry or region", key)
         return None
-    token, region, expires = (content.get(k) for k in ("accessToken", "region", "expiresAt"))
-    if not (isinstance(token, str) and token and isinstance(region, str) and region):
-        log.info("the cached SSO login of %s has no access token or region", key)
+    state = logins.state(login, time.time())
+    if state != "valid":
+        log.info("the cached SSO login of %s is %s (or expires within a minute)", key, state)
         return None
-    try:
-        expires_at = sso_cache.parse_time(expires) if isinstance(expires, str) else None
-    except ValueError:
-        expires_at = None
-    if expires_at is None or expires_at <= time.time() + EXPIRY_MARGIN:
-        log.info("the cached SSO login of %s has expired (or expires within a minute)", key)
-        return None
-    start_url = content.get("startUrl")
-    return token, region, start_url if isinstance(start_url, str) else None
+    return login.access_token, login.region, login.start_url
 
 
 def _same_url(a: str, b: str) -> bool:
@@ -266,7 +249,7 @@ def discover(
         raise errors.UsageError(f"max_workers must be at least 1, not {max_workers}")
     from botocore.exceptions import BotoCoreError, ClientError
 
-    hint = login_hint or "ecr-sso login"
+    hint = login_hint or login_command()
     started = time.monotonic()
     try:
         client = portal_client(region, max_workers)
@@ -312,22 +295,13 @@ def portal_client(region: str, max_workers: int) -> Any:
     The session ignores AWS_PROFILE and AWS_DEFAULT_PROFILE: discovery needs no profile,
     and setup often runs while those name a profile it has yet to write (botocore would
     then refuse to create any client). The default profile's settings still apply."""
-    import botocore.session
-    from botocore import UNSIGNED
-    from botocore.config import Config
+    from credhelper.aws import client as aws
 
-    from credhelper.version import user_agent
-
-    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    config = Config(
-        signature_version=UNSIGNED,
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-        retries={"total_max_attempts": BOTOCORE_ATTEMPTS, "mode": "standard"},
-        max_pool_connections=max_workers,
-        user_agent_extra=user_agent(),
+    patience = aws.Patience(CONNECT_TIMEOUT, READ_TIMEOUT, BOTOCORE_ATTEMPTS)
+    session = aws.make_session(None, patience=patience, no_profile=True)
+    return aws.make_client(
+        session, service="sso", region=region, unsigned=True, max_pool_connections=max_workers
     )
-    return session.create_client("sso", region_name=region, config=config)
 
 
 def _list_accounts(client: Any, access_token: str) -> dict[str, str]:
@@ -452,17 +426,12 @@ def _throttled(err: Any) -> bool:
 
 def _translate(err: Exception, hint: str, doing: str) -> errors.EcrSsoError:
     """One actionable line for a botocore failure while `doing` something."""
-    kind = type(err).__name__
-    if kind in NETWORK_ERRORS:
-        url = urlsplit(str(getattr(err, "kwargs", {}).get("endpoint_url", "")))
-        endpoint = f"{url.scheme}://{url.netloc}" if url.netloc else ""
-        return errors.Unreachable(
-            f"cannot reach the SSO portal{' at ' + endpoint if endpoint else ''} while {doing}"
-            " (network, proxy or VPN?)"
-        )
+    from credhelper.aws.client import translate
+
     response = getattr(err, "response", None)
     if not isinstance(response, dict):
-        return errors.AwsError(f"{doing} failed: {kind}: {err}")
+        # Not an answer from the portal: the one translator says what it is.
+        return translate(err, service="the SSO portal", purpose=f"while {doing}")
     error = response.get("Error", {})
     code = str(error.get("Code", ""))
     if code in ("UnauthorizedException", "ExpiredTokenException"):
@@ -477,4 +446,5 @@ def _translate(err: Exception, hint: str, doing: str) -> errors.EcrSsoError:
     if code in ("ForbiddenException", "AccessDeniedException"):
         return errors.AccessDenied(f"the SSO portal denied access while {doing}")
     message = str(error.get("Message", "")).splitlines()[0] if error.get("Message") else ""
-    return errors.AwsError(f"{doing} failed: {code or kind}{': ' + message if message else ''}")
+    detail = f"{code or type(err).__name__}{': ' + message if message else ''}"
+    return errors.AwsError(f"{doing} failed: {detail}")

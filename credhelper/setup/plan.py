@@ -33,15 +33,16 @@ from typing import Any, Protocol
 
 from credhelper import atomic
 from credhelper.aws import config_editor as aws_config
-from credhelper.aws.config_editor import AwsConfig
+from credhelper.aws.config import profile_of, session_of
+from credhelper.aws.config_editor import ConfigFile
 from credhelper.errors import Conflict, EcrSsoError, UsageError
 from credhelper.paths import Paths
-from credhelper.registry import parse_address, parse_registry
+from credhelper.registry import parse_address, parse_registry, registry_host
 from credhelper.settings import Settings
 from credhelper.setup import docker_config, settings_file
 from credhelper.setup.docker_config import HELPER_NAME, DockerConfig
 from credhelper.setup.settings_file import Managed, SettingsFile
-from credhelper.setup.teamfile import Profile, Sso, Team, registry_host
+from credhelper.setup.teamfile import Profile, Sso, Team
 
 #: Keys of a profile that only express a preference: an existing profile that differs
 #: in them alone is the same profile, left as it is.
@@ -57,7 +58,7 @@ class Files:
     touch the AWS config."""
 
     settings: SettingsFile
-    aws: AwsConfig | None
+    aws: ConfigFile | None
     docker: DockerConfig
 
 
@@ -225,7 +226,7 @@ class _Changes:
                 ours.set_top(key, value)
                 setattr(self.record, key, value)
 
-    def plan_aws(self, team: Team, aws: AwsConfig, *, legacy: bool) -> bytes | None:
+    def plan_aws(self, team: Team, aws: ConfigFile, *, legacy: bool) -> bytes | None:
         """The sso-session, then the profiles, in team order; the new file's bytes
         (checked with botocore), None when unchanged."""
         editor = aws_config.Editor(aws)
@@ -449,13 +450,13 @@ class _Removals:
             del data["credHelpers"]
         return docker.render(data)
 
-    def plan_aws(self, aws: AwsConfig) -> bytes | None:
+    def plan_aws(self, aws: ConfigFile) -> bytes | None:
         """Our profiles, then our sso-sessions that no remaining profile uses."""
         editor = aws_config.Editor(aws)
         remaining = {
             name: aws.strings(section)
             for section in aws.sections
-            if (name := aws_config.profile_of(section.name)) is not None
+            if (name := profile_of(section.name)) is not None
         }
         for name, wanted in self.record.profiles.items():
             section = aws.profile(name)
@@ -735,10 +736,10 @@ def discovered_profiles(found: Iterable[FoundRole], region: str | None) -> list[
     return [Profile(f.profile_name, f.account_id, f.role_name, region) for f in found]
 
 
-def sso_session_of(aws: AwsConfig, session: str | None) -> tuple[str, str, str] | None:
+def sso_session_of(aws: ConfigFile, session: str | None) -> tuple[str, str, str] | None:
     """(session, start URL, region) of an sso-session already in the AWS config: the one
     named, else the only one there is. None when there is no such single session."""
-    names = [name for section in aws.sections if (name := aws_config.session_of(section.name))]
+    names = [name for section in aws.sections if (name := session_of(section.name))]
     if session is None:
         if len(names) != 1:
             return None

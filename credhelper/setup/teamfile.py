@@ -35,14 +35,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from credhelper.aws.config import DEFAULT_SCOPES
 from credhelper.errors import UsageError
-from credhelper.registry import parse_address, parse_registry
+from credhelper.registry import REGION, parse_address, parse_registry, registry_host
 from credhelper.settings import parse_toml
 
-DEFAULT_SCOPES = ("sso:account:access",)
-
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
-_REGION = re.compile(r"[a-z]{2,}(?:-[a-z0-9]+)*-[0-9]{1,2}", re.ASCII)
 # Profile and sso-session names go into INI section headers that botocore splits like a
 # shell would; these characters need no quoting there, nor in a shell command line.
 _NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]{0,127}", re.ASCII)
@@ -338,29 +336,6 @@ def default_session_name(start_url: str) -> str:
     return label or "sso"
 
 
-def registry_host(account: str, region: str) -> str:
-    """The private ECR registry host of `account` in `region`, with the DNS suffix of the
-    region's partition (China `amazonaws.com.cn`, the European Sovereign Cloud
-    `amazonaws.eu`, the isolated partitions theirs, everywhere else `amazonaws.com`)."""
-    suffix = "amazonaws.com"
-    for prefix, partition_suffix in _PARTITION_SUFFIXES:
-        if region.startswith(prefix):
-            suffix = partition_suffix
-            break
-    return f"{account}.dkr.ecr.{region}.{suffix}"
-
-
-# Region name prefixes of the partitions that do not use amazonaws.com (GovCloud does).
-_PARTITION_SUFFIXES = (
-    ("cn-", "amazonaws.com.cn"),
-    ("eusc-", "amazonaws.eu"),
-    ("us-isob-", "sc2s.sgov.gov"),
-    ("us-isof-", "csp.hci.ic.gov"),
-    ("us-iso-", "c2s.ic.gov"),
-    ("eu-isoe-", "cloud.adc-e.uk"),
-)
-
-
 def _check_unique_registries(profiles: Iterable[Profile]) -> None:
     # Two profiles for one registry would make the map ambiguous: it holds one profile per host.
     owner: dict[str, str] = {}
@@ -405,7 +380,7 @@ def check_role(value: object, where: str) -> None:
 
 def check_region(value: object, where: str) -> None:
     """An AWS region name such as `eu-west-1`."""
-    if not isinstance(value, str) or _REGION.fullmatch(value) is None:
+    if not isinstance(value, str) or REGION.fullmatch(value) is None:
         raise UsageError(f"{where} must be an AWS region such as eu-west-1, not {value!r}")
 
 

@@ -143,20 +143,27 @@ def test_mapped_profile_missing_from_aws_config(env: Env, sso: SSO) -> None:
     assert "staging" in check["detail"]
 
 
-def test_expired_and_missing_sso_login(env: Env, sso: SSO) -> None:
+def test_expired_refreshable_and_missing_sso_login(env: Env, sso: SSO) -> None:
     healthy_machine(env, sso)
-    sso.expire()
-
+    sso.expire()  # keeps its refresh token: botocore renews it on the next use
+    _, refreshable = doctor("--offline")
+    sso.expire(refreshable=False)
     _, expired = doctor("--offline")
     sso.cache_file("team").unlink()
     _, missing = doctor("--offline")
 
+    (check,) = by_name(refreshable, "sso login team")
+    assert check["ok"]
+    assert check["state"] == "refreshable"
+    assert check["detail"].endswith("; renewed on next use")
     (check,) = by_name(expired, "sso login team")
     assert not check["ok"]
+    assert check["state"] == "expired"
     assert check["detail"].startswith("expired at ")
     assert check["fix"] == "ecr-sso login dev"
     (check,) = by_name(missing, "sso login team")
     assert check["detail"] == "not signed in"
+    assert check["state"] == "missing"
 
 
 def test_loose_permissions(env: Env, sso: SSO) -> None:
@@ -218,7 +225,7 @@ def test_unreachable_endpoint(env: Env, sso: SSO, aws: FakeAWS) -> None:
 
 def test_human_output(env: Env, sso: SSO) -> None:
     healthy_machine(env, sso)
-    sso.expire()
+    sso.expire(refreshable=False)
 
     result = subprocess.run(
         [str(BIN_DIR / "ecr-sso"), "doctor", "--offline"],

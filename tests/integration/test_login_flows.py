@@ -24,14 +24,17 @@ from fakeoidc import (  # noqa: F401 - fixtures
     write_sso_config,
 )
 
-from credhelper.aws.client import SsoApi, translate
+from credhelper.aws.client import translate
+from credhelper.aws.config import SsoSession
 from credhelper.errors import LoginRequired
 from credhelper.paths import Paths
 from credhelper.registry import Registry
 from credhelper.sso import flows as sso
+from credhelper.sso import logins
 from credhelper.sso.loopback import Listener
+from credhelper.sso.oidc import SsoApi
 
-TEAM = sso.SsoSession("team", "https://example.awsapps.com/start", "eu-west-1")
+TEAM = SsoSession("team", "https://example.awsapps.com/start", "eu-west-1")
 
 
 @dataclass
@@ -76,7 +79,7 @@ def paths() -> Paths:
     return Paths.from_environ(os.environ)
 
 
-def device_sign_in(clock: Clock, shown: Shown | None = None) -> sso.Login:
+def device_sign_in(clock: Clock, shown: Shown | None = None) -> logins.Login:
     return sso.sign_in_with_device_code(
         TEAM,
         SsoApi("eu-west-1"),
@@ -179,7 +182,7 @@ def test_browser_flow_stops_when_the_browser_fails(oidc: FakeOIDC) -> None:
 
 
 def test_legacy_sessions_have_no_browser_flow(oidc: FakeOIDC) -> None:
-    legacy = sso.SsoSession(None, "https://legacy.awsapps.com/start", "eu-west-1")
+    legacy = SsoSession(None, "https://legacy.awsapps.com/start", "eu-west-1")
 
     with pytest.raises(sso.SignInError, match="signs in with a device code"):
         sso.sign_in_with_browser(legacy, SsoApi("eu-west-1"), Shown(), paths(), timeout=1)
@@ -188,9 +191,9 @@ def test_legacy_sessions_have_no_browser_flow(oidc: FakeOIDC) -> None:
 
 
 def test_a_registration_about_to_expire_is_replaced(oidc: FakeOIDC) -> None:
-    registrations = sso.Registrations(paths().cache_dir)
-    key = sso.Registrations.key(TEAM, (sso.DEVICE_GRANT, "refresh_token"))
-    registrations.put(key, sso.Registration("old-client", "old-secret", time.time() + 3600))
+    registrations = logins.Registrations(paths().cache_dir)
+    key = logins.Registrations.key(TEAM, (sso.DEVICE_GRANT, "refresh_token"))
+    registrations.put(key, logins.Registration("old-client", "old-secret", time.time() + 3600))
 
     device_sign_in(Clock())
 

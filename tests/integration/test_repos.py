@@ -413,5 +413,6 @@ def test_an_unreachable_ecr_fails_in_one_line(
 
     assert result.code == 1
     assert result.err == (
-        f"ecr-sso: cannot reach AWS at {url}/ for {HOST} (network, proxy or VPN?)\n"
+        f"ecr-sso: cannot reach AWS at {url} for {HOST} with profile 'dev'"
+        " (network, proxy or VPN?)\n"
     )

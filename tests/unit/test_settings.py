@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from credhelper.errors import ConfigError
-from credhelper.settings import Alias, Settings, load
+from credhelper.settings import Alias, Settings, load, parse
 
 FULL_EXAMPLE = """\
 cache = "keyring"
@@ -260,3 +260,14 @@ def test_unknown_keys_are_refused_with_file_line_and_the_key_meant(
         load(path)
 
     assert str(caught.value) == path + expected
+
+
+@pytest.mark.parametrize("value", [True, "60", 0, -5, 86400, 1e9])
+def test_login_timeout_is_checked_with_the_rest(value: object) -> None:
+    with pytest.raises(ConfigError, match=r"^c: login_timeout must be"):
+        parse({"login_timeout": value}, "c")
+
+
+def test_login_timeout_read_by_the_strict_parser() -> None:
+    assert parse({"login_timeout": 45}, "c").login_timeout == 45.0
+    assert parse({}, "c").login_timeout is None

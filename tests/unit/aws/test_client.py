@@ -113,3 +113,38 @@ def test_translate_default_chain_login_hint() -> None:
     assert str(translated) == (
         "the SSO login for the default credential chain is missing or expired; run `ecr-sso login`"
     )
+
+
+def test_translate_names_the_endpoint_and_the_profile() -> None:
+    # The endpoint's scheme and host only: a call's path and query are not the endpoint.
+    far = EndpointConnectionError(endpoint_url="https://api.ecr.eu-west-1.amazonaws.com/x?y=1")
+
+    for_registry = aws.translate(far, DEV, "dev")
+    for_sts = aws.translate(
+        far, None, "dev", service="AWS STS", purpose="for the account of profile 'dev'"
+    )
+
+    assert str(for_registry) == (
+        "cannot reach AWS at https://api.ecr.eu-west-1.amazonaws.com for"
+        " 111111111111.dkr.ecr.eu-west-1.amazonaws.com with profile 'dev'"
+        " (network, proxy or VPN?)"
+    )
+    assert str(for_sts) == (
+        "cannot reach AWS STS at https://api.ecr.eu-west-1.amazonaws.com for the account of"
+        " profile 'dev' (network, proxy or VPN?)"
+    )
+
+
+def test_translate_without_a_registry() -> None:
+    denied = aws.translate(
+        client_error("AccessDenied", "GetCallerIdentity"), None, "dev", service="AWS STS"
+    )
+    no_credentials = aws.translate(NoCredentialsError(), None, "dev", service="AWS STS")
+
+    assert type(denied) is errors.AccessDenied
+    assert str(denied) == "access denied: profile 'dev' may not call GetCallerIdentity"
+    assert type(no_credentials) is errors.NoCredentials
+    assert (
+        str(no_credentials)
+        == "profile 'dev' yields no AWS credentials (AWS STS with profile 'dev')"
+    )

@@ -3,6 +3,7 @@ what we meant to write."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import botocore.configloader
@@ -17,7 +18,7 @@ REALWORLD = (GOLDEN / "aws_config" / "realworld.ini").read_bytes()
 DEV = [("sso_session", "team"), ("sso_account_id", "111111111111"), ("region", "eu-west-1")]
 
 
-def parse(text: str | bytes | None) -> aws_config.AwsConfig:
+def parse(text: str | bytes | None) -> aws_config.ConfigFile:
     data = text.encode() if isinstance(text, str) else text
     return aws_config.parse(PATH, data)
 
@@ -66,9 +67,15 @@ def test_profile_names_as_botocore_reads_them() -> None:
 
 
 def botocore_profiles(text: str) -> set[str]:
-    return set(
-        botocore.configloader.build_profile_map(aws_config.botocore_values(PATH, text))["profiles"]
-    )
+    """The profile names botocore itself finds in `text` (it reads files only)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "config")
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        raw = botocore.configloader.raw_config_parse(path)
+    return set(botocore.configloader.build_profile_map(raw)["profiles"])
 
 
 @pytest.mark.parametrize(
@@ -127,7 +134,10 @@ def test_same_profile_twice_is_refused() -> None:
             "[default]\nx=1\n[profile x\ny=2\n",
             ", line 3: the AWS config is malformed: the section header [profile x has no closing ]",
         ),
-        ("[services s]\ns3 =\n  no equals sign\n", ": botocore cannot read the AWS config"),
+        (
+            "[services s]\ns3 =\n  no equals sign\n",
+            ": the AWS config is malformed: [services s] s3: a nested line is not key = value",
+        ),
     ],
 )
 def test_malformed_is_named_with_its_line(text: str, expected: str) -> None:

@@ -1,13 +1,12 @@
-"""Which AWS profile serves a registry: reading the AWS config, then the rules in order."""
+"""Which AWS profile serves a registry: the rules in order (reading the AWS config is
+`aws.config`'s, tested in test_config.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from credhelper.aws.profiles import Choice, choose, read_aws_profiles
-from credhelper.errors import ConfigError
+from credhelper.aws.config import read
+from credhelper.aws.profiles import Choice, choose
 from credhelper.registry import Address, Registry, parse_address, parse_registry
 from credhelper.settings import Alias, Settings
 
@@ -65,126 +64,6 @@ def target(server_url: str) -> tuple[Registry, Address]:
     registry = parse_registry(address)
     assert registry is not None
     return registry, address
-
-
-# -- reading the AWS config ------------------------------------------------------------------
-
-
-def test_read_a_realistic_config(tmp_path: Path) -> None:
-    profiles = read_aws_profiles(write_aws_config(tmp_path, REALISTIC))
-    # Only profiles, in file order; sso-session, services and plugins sections are not.
-    assert list(profiles) == ["default", "dev", "my team", "spaced", "prod"]
-    assert profiles["default"] == {"region": "us-east-1", "output": "json"}
-    assert profiles["dev"] == {
-        "sso_session": "team",
-        "sso_account_id": "111111111111",
-        "sso_role_name": "Developer",
-        "region": "eu-west-1",
-    }
-    assert profiles["my team"]["sso_account_id"] == "222222222222"
-    assert profiles["my team"]["services"] == "local-ecr"
-    assert profiles["spaced"] == {"region": "ap-south-1"}
-    assert profiles["prod"]["role_arn"] == "arn:aws:iam::333333333333:role/Deploy"
-
-
-@pytest.mark.parametrize(
-    ("header", "name"),
-    [
-        ("default", "default"),
-        ("profile dev", "dev"),
-        ("profile  dev  ", "dev"),
-        # `aws configure --profile "my team"` writes the name shell-quoted, and botocore
-        # reads it with shlex: the profile is `my team`, without quotes.
-        ("profile 'my team'", "my team"),
-        ('profile "my team"', "my team"),
-        # Unquoted, botocore sees three words and no profile at all: choosing it would only
-        # end in ProfileNotFound.
-        ("profile my team", None),
-        ("profile", None),
-        ("profiledev", None),
-        # botocore tests startswith("profile"), then takes two shell words.
-        ("profilex y", "y"),
-        ("sso-session dev", None),
-        ("services dev", None),
-        ("preview", None),
-    ],
-)
-def test_section_header_to_profile_name_as_botocore_reads_it(
-    tmp_path: Path, header: str, name: str | None
-) -> None:
-    text = f"[{header}]\nsso_account_id = 123456789012\n"
-    profiles = read_aws_profiles(write_aws_config(tmp_path, text))
-    assert profiles == ({} if name is None else {name: {"sso_account_id": "123456789012"}})
-
-
-def test_same_profile_names_as_botocore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The name we choose is handed to boto3, so it must be one botocore knows.
-    import botocore.session
-
-    path = write_aws_config(tmp_path, REALISTIC)
-    monkeypatch.setenv("AWS_CONFIG_FILE", path)
-    botocore_profiles = botocore.session.Session().full_config["profiles"]
-    ours = read_aws_profiles(path)
-    assert sorted(ours) == sorted(botocore_profiles)
-    for name, keys in ours.items():
-        assert keys.get("sso_account_id") == botocore_profiles[name].get("sso_account_id")
-
-
-def test_values_are_raw_not_interpolated(tmp_path: Path) -> None:
-    text = "[profile p]\nsso_start_url = https://x.example/start?a=%(b)s&c=100%\n"
-    profiles = read_aws_profiles(write_aws_config(tmp_path, text))
-    assert profiles["p"]["sso_start_url"] == "https://x.example/start?a=%(b)s&c=100%"
-
-
-def test_repeated_sections_and_keys_are_tolerated(tmp_path: Path) -> None:
-    # The AWS CLI accepts these; a strict parser would refuse the whole file.
-    text = "[profile a]\nregion = eu-west-1\n[profile a]\nregion = us-east-1\noutput = json\n"
-    profiles = read_aws_profiles(write_aws_config(tmp_path, text))
-    assert profiles == {"a": {"region": "us-east-1", "output": "json"}}
-
-
-def test_missing_file_is_no_profiles(tmp_path: Path) -> None:
-    assert read_aws_profiles(str(tmp_path / "absent" / "config")) == {}
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "region = us-east-1\n[profile a]\n",
-            ", line 1: the AWS config is malformed: 'region = us-east-1' comes before the first"
-            " [section] header",
-        ),
-        (
-            "[profile a]\nthis line has no equals sign\n",
-            ", line 2: the AWS config is malformed: 'this line has no equals sign' is neither a"
-            " [section] header nor a key = value line",
-        ),
-        (
-            "[profile x\nregion = eu-west-1\n",
-            ", line 1: the AWS config is malformed: the section header [profile x has no closing ]",
-        ),
-        (
-            "[default]\nregion = eu-west-1\n[profile x\nregion = eu-west-1\n",
-            ", line 3: the AWS config is malformed: the section header [profile x has no closing ]",
-        ),
-    ],
-)
-def test_malformed_file_is_a_config_error(tmp_path: Path, text: str, expected: str) -> None:
-    path = write_aws_config(tmp_path, text)
-    with pytest.raises(ConfigError) as caught:
-        read_aws_profiles(path)
-    message = str(caught.value)
-    assert message == path + expected
-    assert "\n" not in message
-
-
-def test_undecodable_file_is_a_config_error(tmp_path: Path) -> None:
-    path = tmp_path / "aws-config"
-    path.write_bytes(b"[profile a]\nregion = \xff\xfe\n")
-    with pytest.raises(ConfigError) as caught:
-        read_aws_profiles(str(path))
-    assert str(caught.value).startswith(f"{path}: cannot read the AWS config")
 
 
 # -- choosing -----------------------------------------------------------------------------------
@@ -302,7 +181,7 @@ def test_ecr_public_with_a_map() -> None:
 
 
 def test_choose_from_a_real_file(tmp_path: Path) -> None:
-    profiles = read_aws_profiles(write_aws_config(tmp_path, REALISTIC))
+    profiles = read(write_aws_config(tmp_path, REALISTIC)).profiles
     registry, address = target("111111111111.dkr.ecr.eu-west-1.amazonaws.com")
     choice = choose(registry, address, Settings(), profiles, None)
     assert choice == Choice("dev", "sso_account_id 111111111111 in the AWS config")

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from credhelper.errors import ConfigError, UsageError
-from credhelper.repos.target import Target, region_suffix, resolve
+from credhelper.registry import partition_of
+from credhelper.repos.target import Target, resolve
 from credhelper.settings import Alias, Settings
 
 PROFILES = {
@@ -132,7 +133,7 @@ def test_a_bad_region_makes_no_registry() -> None:
     ],
 )
 def test_every_partition_makes_a_registry(region: str, suffix: str) -> None:
-    assert region_suffix(region) == suffix
+    assert partition_of(region)[1] == suffix
     target = decide(region=region)
     assert target.host == f"111111111111.dkr.ecr.{region}.{suffix}"
     assert target.registry.region == region

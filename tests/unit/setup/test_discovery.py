@@ -165,6 +165,6 @@ def test_name_that_normalises_to_nothing_falls_back_to_id_and_role() -> None:
     assert found == [Found("444444444444", "生产", "Admin", "444444444444-admin")]
 
 
-def test_malformed_region_is_an_aws_error(env: Env) -> None:
-    with pytest.raises(errors.AwsError, match=r"^connecting to the SSO portal failed: "):
+def test_malformed_region_is_a_config_error(env: Env) -> None:
+    with pytest.raises(errors.ConfigError, match=r"^Provided region_name 'eu west 1' doesn't"):
         discover("aoa-x", "eu west 1")

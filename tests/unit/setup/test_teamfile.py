@@ -9,7 +9,7 @@ import pytest
 from setup_fixtures import EXAMPLE_TEAM, TEAM
 
 from credhelper.errors import UsageError
-from credhelper.registry import parse_address, parse_registry
+from credhelper.registry import parse_address, parse_registry, registry_host
 from credhelper.setup import teamfile
 from credhelper.setup.teamfile import AliasEntry, Profile, Sso
 
@@ -335,7 +335,7 @@ def test_discovered_profiles_never_replace_named_ones(tmp_path: Path) -> None:
     ],
 )
 def test_registry_host_per_partition(region: str, host: str, partition: str) -> None:
-    made = teamfile.registry_host("123456789012", region)
+    made = registry_host("123456789012", region)
     assert made == host
     # The helper's own parser reads it back as the same registry.
     address = parse_address(made)

@@ -4,6 +4,7 @@ states, and which SSO session a profile signs in with."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 from conftest import Env
@@ -17,11 +18,14 @@ from fakeoidc import (  # noqa: F401 - fixtures
     write_sso_config,
 )
 
+from credhelper.aws import config as aws_config
+from credhelper.aws.config import NotSso, SsoSession
 from credhelper.errors import ConfigError
 from credhelper.paths import Paths
 from credhelper.sso import flows as sso
+from credhelper.sso import logins
 
-TEAM = sso.SsoSession("team", "https://example.awsapps.com/start", "eu-west-1")
+TEAM = SsoSession("team", "https://example.awsapps.com/start", "eu-west-1")
 
 
 def test_authorize_url_is_the_aws_clis() -> None:
@@ -45,13 +49,16 @@ def test_authorize_url_is_the_aws_clis() -> None:
 def test_login_file_round_trip_and_botocore_reads_it(env: Env) -> None:
     from botocore.utils import JSONFileCache, SSOTokenLoader
 
-    registration = sso.Registration("cid", "csecret", 2_000_000_000.0)
-    login = sso.Login("token-1", 1_900_000_000.0, registration, "refresh-1")
+    registration = logins.Registration("cid", "csecret", 2_000_000_000.0)
+    login = logins.Login("token-1", 1_900_000_000.0, registration, "refresh-1")
 
-    path = sso.write_login(paths(), TEAM, login)
+    path = logins.write_login(paths(), TEAM, login)
 
     assert path == str(token_file(env, "team"))
-    assert sso.read_login(paths(), TEAM) == login
+    # What the file says of its session comes back too.
+    assert logins.read_login(paths(), TEAM) == replace(
+        login, start_url=TEAM.start_url, region=TEAM.region
+    )
     loaded = SSOTokenLoader(JSONFileCache(str(env.sso_cache_dir)))(
         TEAM.start_url, session_name="team"
     )
@@ -59,18 +66,18 @@ def test_login_file_round_trip_and_botocore_reads_it(env: Env) -> None:
     assert loaded["expiresAt"] == "2030-03-17T17:46:40Z"
     assert "token-1" not in repr(login)
     assert "csecret" not in repr(login)
-    assert sso.delete_login(paths(), TEAM) is True
-    assert sso.delete_login(paths(), TEAM) is False
+    assert logins.delete_login(paths(), TEAM) is True
+    assert logins.delete_login(paths(), TEAM) is False
 
 
 def test_login_states() -> None:
     now = 1_000_000.0
-    registration = sso.Registration("c", "s", now + 10)
-    assert sso.Login("t", now + 120).valid(now)
-    assert not sso.Login("t", now + 30).valid(now), "less than a minute left is expired"
-    assert sso.Login("t", now - 1, registration, "r").refreshable(now)
-    assert not sso.Login("t", now - 1, registration, None).refreshable(now)
-    assert not sso.Login("t", now - 1, registration, "r").refreshable(now + 11)
+    registration = logins.Registration("c", "s", now + 10)
+    assert logins.Login("t", now + 120).valid(now)
+    assert not logins.Login("t", now + 30).valid(now), "less than a minute left is expired"
+    assert logins.Login("t", now - 1, registration, "r").refreshable(now)
+    assert not logins.Login("t", now - 1, registration, None).refreshable(now)
+    assert not logins.Login("t", now - 1, registration, "r").refreshable(now + 11)
 
 
 def paths() -> Paths:
@@ -89,16 +96,16 @@ def test_sessions_of_profiles(env: Env) -> None:
             "\n[sso-session broken]\nsso_region = eu-west-1\n"
         ),
     )
-    config = sso.AwsConfig.read(paths())
+    config = aws_config.read(paths().aws_config_file)
     team = config.session("team")
 
     assert team.scopes == ("sso:account:access",)
     assert config.session_of("chained") == team
     assert config.session_of("legacy").legacy
     assert config.session_of("legacy").cache_name == "https://l.awsapps.com/start"
-    with pytest.raises(sso.NotSso):
+    with pytest.raises(NotSso):
         config.session_of("keys")
-    with pytest.raises(sso.NotSso):
+    with pytest.raises(NotSso):
         config.session_of("loop")
     with pytest.raises(ConfigError, match="needs sso_start_url and sso_region"):
         config.session("broken")
