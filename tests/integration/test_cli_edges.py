@@ -151,7 +151,7 @@ def test_doctor_without_colour_when_no_color_is_set(env: Env, sso: SSO) -> None:
 
 def test_doctor_to_a_pipe_has_no_escape_codes_even_from_a_terminal(env: Env, sso: SSO) -> None:
     healthy(env, sso)
-    sso.expire()
+    sso.expire(refreshable=False)
     leader, follower = os.openpty()  # stdin a terminal, as in `ecr-sso doctor > file`
     try:
         result = ecr_sso("doctor", "--offline", stdin=follower)
