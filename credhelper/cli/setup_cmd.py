@@ -1,5 +1,5 @@
-"""`ecr-sso setup`, `ecr-sso teardown` and `ecr-sso registries`: arguments and printing.
-The planning and writing is `credhelper.setup.plan`'s."""
+"""`ecr-sso setup` and `ecr-sso teardown`: arguments and printing. The planning is
+`credhelper.setup.plan`'s and `.teardown`'s, the writing `credhelper.setup.apply`'s."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import argparse
 from typing import Any
 
 from credhelper.cli.context import Context
-from credhelper.cli.output import as_json, table
 from credhelper.cli.progress import Progress
 from credhelper.errors import ConsentRequired, UsageError
+from credhelper.setup import apply as applying
 from credhelper.setup import plan as setup
 from credhelper.setup import teamfile
+from credhelper.setup import teardown as removal
+from credhelper.setup.diff import diff
 from credhelper.setup.teamfile import Profile
 
 ORDER = 10
@@ -33,7 +35,7 @@ changed since is reported and kept, unless --force."""
 
 
 def register(subparsers: Any) -> None:
-    """Add `setup`, `teardown` and `registries`."""
+    """Add `setup` and `teardown`."""
     command = subparsers.add_parser(
         "setup",
         help="write AWS profiles, the registry map and Docker's credHelpers",
@@ -122,14 +124,6 @@ def register(subparsers: Any) -> None:
     )
     _safety(teardown)
     teardown.set_defaults(handler=run_teardown)
-
-    registries = subparsers.add_parser(
-        "registries",
-        help="list the registry map: host, profile, account, region",
-        description="The registries and aliases of ecr-sso's config, and their profiles.",
-    )
-    registries.add_argument("--json", action="store_true", help="as JSON, for scripts")
-    registries.set_defaults(handler=run_registries)
 
 
 def _safety(command: argparse.ArgumentParser) -> None:
@@ -278,7 +272,7 @@ def _discover(
 def run_teardown(args: argparse.Namespace, context: Context) -> int:
     """`ecr-sso teardown`."""
     files = setup.read_files(context.paths)
-    return _carry_out(setup.plan_teardown(files, force=args.force), args, context)
+    return _carry_out(removal.plan_teardown(files, force=args.force), args, context)
 
 
 # -- shared ----------------------------------------------------------------------------------
@@ -298,14 +292,14 @@ def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> 
         return 0
     if args.dry_run:
         for change in plan.files:
-            out.write(setup.diff(change))
+            out.write(diff(change))
         out.write("dry run: nothing was written\n")
         return 0
     if plan.consent and not args.yes:
         _consent(plan, context)
     for action in dict.fromkeys(plan.actions + plan.consent):
         out.write(f"{action}\n")
-    for written in setup.apply(plan):
+    for written in applying.apply(plan):
         saved = f" (previous version: {written.backup})" if written.backup else " (new)"
         out.write(f"wrote {written.path}{saved}\n")
     return 0
@@ -323,40 +317,3 @@ def _consent(plan: setup.Plan, context: Context) -> None:
         )
     if not context.confirm("Make these changes?"):
         raise ConsentRequired("nothing was changed")
-
-
-# -- registries ----------------------------------------------------------------------------
-
-
-def run_registries(args: argparse.Namespace, context: Context) -> int:
-    """`ecr-sso registries`."""
-    from credhelper import settings
-    from credhelper.aws import profiles
-
-    ours = settings.load(context.paths.config_file)
-    names = profiles.read_aws_profiles(context.paths.aws_config_file)
-    rows = setup.registry_rows(ours, names)
-    if args.json:
-        as_json(context.out, [row.as_dict() for row in rows])
-        return 0
-    if not rows:
-        context.err.write(
-            f"no registries in {context.paths.config_file}; `ecr-sso setup` adds them\n"
-        )
-        return 0
-    table(
-        context.out,
-        ("HOST", "PROFILE", "ACCOUNT", "REGION", "KIND", "NOTE"),
-        [
-            (
-                row.host,
-                row.profile or "(by account)",
-                row.account,
-                row.region,
-                row.kind,
-                "profile not in the AWS config" if row.profile_in_aws_config is False else "",
-            )
-            for row in rows
-        ],
-    )
-    return 0

@@ -95,6 +95,10 @@ class SettingsFile:
     #: Set by every edit; an unedited file renders as the bytes read.
     dirty: bool = False
 
+    def copy(self) -> SettingsFile:
+        """A fresh, independent parse of the bytes read, for a planner to edit."""
+        return parse(self.path, self.original)
+
     # -- the registry map --------------------------------------------------------------
 
     def set_registry(self, host: str, profile: str) -> None:
