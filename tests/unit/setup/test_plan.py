@@ -3,8 +3,9 @@ same read planned twice gives the same plan."""
 
 from __future__ import annotations
 
-import tomllib
+from pathlib import Path
 
+import pytest
 from setup_fixtures import TEAM
 
 from credhelper.aws import config_editor
@@ -25,25 +26,28 @@ def files(ours: bytes | None, aws: bytes | None, docker: bytes | None) -> Files:
     )
 
 
-def team() -> teamfile.Team:
-    return teamfile.combine(teamfile.parse(tomllib.loads(TEAM)))
+@pytest.fixture
+def team(tmp_path: Path) -> teamfile.Team:
+    path = tmp_path / "team.toml"
+    path.write_text(TEAM)
+    return teamfile.combine(teamfile.load(str(path)))
 
 
-def test_plan_setup_leaves_its_input_alone() -> None:
+def test_plan_setup_leaves_its_input_alone(team: teamfile.Team) -> None:
     read = files(b'cache = "file"\n', b"[default]\nregion = us-east-1\n", b'{"auths": {}}')
     before = (read.settings.render(), read.settings.managed, read.docker.data)
 
-    first = plan_setup(team(), read)
-    second = plan_setup(team(), read)
+    first = plan_setup(team, read)
+    second = plan_setup(team, read)
 
     assert first == second
     assert (read.settings.render(), read.settings.managed, read.docker.data) == before
     assert not read.settings.dirty
 
 
-def test_teardown_of_a_setup_gives_back_the_bytes() -> None:
+def test_teardown_of_a_setup_gives_back_the_bytes(team: teamfile.Team) -> None:
     original = (b'cache = "file"\n', b"[default]\nregion = us-east-1\n", b'{\n\t"auths": {}\n}\n')
-    planned = plan_setup(team(), files(*original))
+    planned = plan_setup(team, files(*original))
     new = {change.path: change.new for change in planned.files}
     after_setup = files(new[OURS], new[AWS], new[DOCKER])
 
