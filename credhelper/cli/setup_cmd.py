@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import AbstractContextManager
 from typing import Any
 
+from credhelper import editlock
 from credhelper.cli.context import Context
 from credhelper.cli.progress import Progress
 from credhelper.errors import ConsentRequired, UsageError
@@ -23,9 +25,13 @@ Write the AWS profiles (an [sso-session] and a [profile] per account and role), 
 registry map of ecr-sso's config, and Docker's credHelpers, from a team file and/or flags.
 Nothing else in those files changes. A second run with the same input changes nothing.
 
+One run at a time: a second run waits for the first, then plans from the files the
+first one wrote. Every file is checked before anything is written: all are written, or
+none.
+
 Exit status: 0 done (or nothing to change), 1 failure or consent refused, 2 bad input
 or a malformed file (nothing written), 3 conflict with existing values (nothing written;
---force replaces them)."""
+--force replaces them), 4 a file or folder that cannot be written (nothing written)."""
 
 TEARDOWN_DESCRIPTION = """\
 Remove exactly what `ecr-sso setup` added, as recorded in [managed] of ecr-sso's config:
@@ -147,8 +153,24 @@ def _safety(command: argparse.ArgumentParser) -> None:
 
 
 def run_setup(args: argparse.Namespace, context: Context) -> int:
-    """`ecr-sso setup`."""
+    """`ecr-sso setup`: under the edit lock, so that the files are read as any other run
+    left them."""
     _check_flags(args)
+    with edit_lock(context):
+        return _setup(args, context)
+
+
+def edit_lock(context: Context) -> AbstractContextManager[None]:
+    """The one lock for changes to the user's files; says so when another run holds it."""
+
+    def waiting() -> None:
+        context.err.write("waiting for another ecr-sso to finish changing files...\n")
+        context.err.flush()
+
+    return editlock.hold(context.paths.state_dir, waiting=waiting)
+
+
+def _setup(args: argparse.Namespace, context: Context) -> int:
     if args.ci:
         files = setup.read_files(context.paths, aws=False)
         hosts = setup.ci_hosts(args.registries, files.settings)
@@ -270,9 +292,10 @@ def _discover(
 
 
 def run_teardown(args: argparse.Namespace, context: Context) -> int:
-    """`ecr-sso teardown`."""
-    files = setup.read_files(context.paths)
-    return _carry_out(removal.plan_teardown(files, force=args.force), args, context)
+    """`ecr-sso teardown`, under the edit lock."""
+    with edit_lock(context):
+        files = setup.read_files(context.paths)
+        return _carry_out(removal.plan_teardown(files, force=args.force), args, context)
 
 
 # -- shared ----------------------------------------------------------------------------------

@@ -1,75 +1,277 @@
-"""Write a plan: the one place that changes the files setup and teardown edit.
+"""Write a plan: the one place that changes the files setup and teardown edit, all of
+them or none.
 
-Each changed file is written atomically (temp file, fsync, rename), after saving its
-previous bytes as a backup beside it (`NAME.bak-YYYYmmddTHHMMSSZ`, same mode).
+1. Every file is checked to still hold the bytes the plan was made from (a prompt may
+   have waited a long time), and to be writable: its folder writable, the file not
+   read-only, not immutable, not another user's. If one is not, nothing is written and
+   `NotWritable` (exit 4) says which and why.
+2. Each file's previous bytes are saved beside it (`NAME.bak-YYYYmmddTHHMMSSZ`, a `-N`
+   suffix when taken: names are unique per run), with its mode; then each new content is
+   written to a temporary file in the same folder, with the file's mode and owner.
+3. Only then are the temporary files renamed over the files, in the plan's order. If a
+   rename fails, the files already renamed get their previous bytes back, so the files
+   are all old or all new.
+
+A file reached through a symlink is written where the link points, the link kept.
+Callers hold `credhelper.editlock` around reading, planning and applying.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+import stat
+import sys
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from credhelper import atomic
-from credhelper.errors import EcrSsoError
+from credhelper.errors import EcrSsoError, NotWritable
 from credhelper.setup.plan import FileChange, Plan
 
 
 @dataclass(frozen=True)
 class Written:
-    """A file written, and where its previous version was saved (None: it was new)."""
+    """A file written (or removed), where its previous version was saved (None: it was
+    new, or removed), and the folders created for it."""
 
     label: str
     path: str
     backup: str | None
+    new: bytes | None
+    created: bool = False
+    removed: bool = False
+    created_dirs: tuple[str, ...] = ()
+
+
+@dataclass
+class _Target:
+    change: FileChange
+    path: str  # the real path: through a symlink, the file it points to
+    mode: int = 0o600
+    owner: tuple[int, int] | None = None
+    backup: str | None = None
+    temp: str | None = None
+    created_dirs: list[str] = field(default_factory=list)
 
 
 def apply(plan: Plan, *, now: datetime | None = None) -> list[Written]:
-    """Write every changed file of `plan`, in order: first its previous bytes to a backup
-    beside it (same mode), then the new bytes atomically (the original mode kept; a new
-    file 0600, in folders created 0700).
-
-    A file reached through a symlink is written where the link points, the link kept.
-    A plan is made from the bytes read at the start, and a prompt may wait a long time:
-    every file is checked to still hold those bytes before anything is written, and each
-    again just before it is written. A file changed meanwhile is left as it is, and
-    `EcrSsoError` says which, and which files were already written."""
+    """Write every changed file of `plan` (see the module docstring); return what was
+    written, in order."""
     moment = now or datetime.now(timezone.utc)
-    changes = [change for change in plan.files if change.changed]
-    for change in changes:
-        _check_unchanged(change, [])
-    written: list[Written] = []
-    for change in changes:
-        assert change.new is not None  # noqa: S101 - `changed` guarantees it
-        _check_unchanged(change, written)
-        # Through a symlink (dotfiles kept in a repository): the file it points to is the
-        # user's; replacing the link itself with a plain file would cut it loose.
-        path = os.path.realpath(change.path)
-        backup = None
-        if change.old is not None:
-            mode = os.stat(path).st_mode & 0o7777
-            backup = backup_path(path, moment)
-            atomic.write_bytes(backup, change.old, mode=mode)
+    targets = [
+        _Target(change, os.path.realpath(change.path)) for change in plan.files if change.changed
+    ]
+    for target in targets:
+        if _current_bytes(target.change.path) != target.change.old:
+            raise EcrSsoError(
+                f"{target.change.path} was changed by something else while ecr-sso was"
+                " working, so nothing was written. Run the command again"
+            )
+    problems = [
+        f"{target.change.path}: {reason}"
+        for target in targets
+        if (reason := why_not_writable(target.path, remove=target.change.remove))
+    ]
+    if problems:
+        raise NotWritable(f"cannot write {'; '.join(problems)}. Nothing was written")
+    try:
+        for target in targets:
+            _prepare(target, moment)
+    except OSError as err:
+        _discard(targets)
+        raise NotWritable(
+            f"cannot write {err.filename or 'a temporary file'}: {err.strerror}."
+            " Nothing was written"
+        ) from None
+    except BaseException:
+        _discard(targets)
+        raise
+    _commit(targets)
+    return [
+        Written(
+            label=t.change.label,
+            path=t.change.path,
+            backup=t.backup,
+            new=None if t.change.remove else t.change.new,
+            created=t.change.old is None,
+            removed=t.change.remove,
+            created_dirs=tuple(t.created_dirs),
+        )
+        for t in targets
+    ]
+
+
+def _prepare(target: _Target, moment: datetime) -> None:
+    """The backup and the temporary file of one target."""
+    change = target.change
+    if change.old is not None:
+        info = os.stat(target.path)
+        target.mode = info.st_mode & 0o7777
+        if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+            target.owner = (info.st_uid, info.st_gid)
+        if not change.remove:
+            target.backup = write_backup(target.path, change.old, target.mode, moment)
+    else:
+        target.created_dirs = make_private_dirs(os.path.dirname(target.path))
+    if change.new is not None and not change.remove:
+        target.temp = atomic.write_temp(
+            target.path, change.new, mode=target.mode, owner=target.owner
+        )
+
+
+def _commit(targets: list[_Target]) -> None:
+    """Rename every temporary file over its file (or remove the file); on a failure,
+    give the files already done their previous bytes back."""
+    done: list[_Target] = []
+    for target in targets:
+        failure = _commit_one(target)
+        if failure is not None:
+            restored = _roll_back(done)
+            _discard(targets)
+            raise type(failure)(f"{failure}; {restored}. Run the command again")
+        done.append(target)
+
+
+def _commit_one(target: _Target) -> EcrSsoError | None:
+    """Rename one temporary file over its file (or remove the file); the error that
+    stopped it, if any."""
+    path = target.change.path
+    try:
+        if _current_bytes(path) != target.change.old:
+            return EcrSsoError(f"{path} was changed by something else while ecr-sso was working")
+        if target.change.remove:
+            os.unlink(target.path)
         else:
-            make_private_dirs(os.path.dirname(path))
-        atomic.write_bytes(path, change.new)
-        written.append(Written(change.label, change.path, backup))
-    return written
+            assert target.temp is not None  # noqa: S101 - `_prepare` wrote it
+            os.replace(target.temp, target.path)
+            target.temp = None
+    except OSError as err:
+        return NotWritable(f"cannot write {path}: {err.strerror}")
+    atomic.fsync_dir(os.path.dirname(target.path))
+    return None
 
 
-def _check_unchanged(change: FileChange, written: list[Written]) -> None:
-    if _current_bytes(change.path) == change.old:
-        return
-    done = (
-        f"; already written: {', '.join(w.path for w in written)}"
-        if written
-        else "; nothing was written"
-    )
-    raise EcrSsoError(
-        f"{change.path} was changed by something else while ecr-sso was working, so it was"
-        f" left as it is{done}. Run the command again"
-    )
+def _roll_back(done: list[_Target]) -> str:
+    """Put back the previous bytes of the files in `done`; say how it went."""
+    failed = []
+    for target in reversed(done):
+        change = target.change
+        try:
+            if change.old is None:
+                os.unlink(target.path)
+            else:
+                temp = atomic.write_temp(
+                    target.path, change.old, mode=target.mode, owner=target.owner
+                )
+                os.replace(temp, target.path)
+        except OSError:
+            failed.append(target.change.path)
+    if failed:
+        return (
+            f"could not put back {', '.join(failed)}: its previous version is in the"
+            " .bak- file beside it"
+        )
+    return "nothing was changed" if not done else "the files written before it were put back"
+
+
+def _discard(targets: list[_Target]) -> None:
+    """Remove what `_prepare` made for a run that does not go ahead."""
+    for target in targets:
+        for path in (target.temp, target.backup):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+        target.temp = target.backup = None
+        for folder in reversed(target.created_dirs):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        target.created_dirs = []
+
+
+# -- checks ------------------------------------------------------------------------------
+
+
+def why_not_writable(path: str, *, remove: bool = False) -> str | None:
+    """Why `path` (a real path) cannot be replaced (or removed) by a rename in its folder,
+    keeping its owner; None when it can. Checked before anything is written, so that a
+    run writes all its files or none."""
+    try:
+        info: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as err:
+        return f"cannot read its status ({err.strerror})"
+    if info is not None:
+        problem = _file_problem(path, info, remove=remove)
+        if problem:
+            return problem
+    return _folder_problem(os.path.dirname(path))
+
+
+def _file_problem(path: str, info: os.stat_result, *, remove: bool) -> str | None:
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file"
+    if not remove and not info.st_mode & stat.S_IWUSR:
+        return (
+            f"it is read-only (mode {info.st_mode & 0o7777:04o}); make it writable"
+            " (chmod u+w) if ecr-sso may change it"
+        )
+    if _immutable(path, info):
+        return "it is marked immutable or append-only (chattr +i / +a, chflags uchg)"
+    if not remove and not os.access(path, os.W_OK):
+        return "permission denied"
+    if not remove and info.st_uid != os.geteuid() and os.geteuid() != 0:
+        return (
+            f"it belongs to another user (uid {info.st_uid}); a new version written by"
+            " you would change its owner"
+        )
+    return None
+
+
+def _folder_problem(folder: str) -> str | None:
+    existing = folder
+    while not os.path.isdir(existing):
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
+    where = "its folder" if existing == folder else "the folder that would hold it,"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{where} {existing} is not writable (permission denied)"
+    with contextlib.suppress(OSError):
+        if os.statvfs(existing).f_flag & os.ST_RDONLY:
+            return f"{where} {existing} is on a read-only file system"
+    with contextlib.suppress(OSError):
+        if _immutable(existing, os.stat(existing)):
+            return f"{where} {existing} is marked immutable"
+    return None
+
+
+def _immutable(path: str, info: os.stat_result) -> bool:
+    """Whether the file system refuses changes to `path` whatever its mode (Linux
+    `chattr +i`/`+a`, BSD and macOS `chflags uchg`/`schg`/`uappnd`)."""
+    flags = getattr(info, "st_flags", None)
+    if flags is not None:
+        return bool(flags & (stat.UF_IMMUTABLE | stat.SF_IMMUTABLE | stat.UF_APPEND))
+    if not sys.platform.startswith("linux"):
+        return False
+    import fcntl
+    import struct
+
+    fs_ioc_getflags = 0x80086601  # _IOR('f', 1, long); the kernel reads and writes an int
+    immutable_or_append = 0x00000010 | 0x00000020
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        raw = fcntl.ioctl(fd, fs_ioc_getflags, b"\0" * 8)
+    except OSError:  # a file system without these flags
+        return False
+    finally:
+        os.close(fd)
+    return bool(struct.unpack("i", raw[:4])[0] & immutable_or_append)
 
 
 def _current_bytes(path: str) -> bytes | None:
@@ -78,21 +280,42 @@ def _current_bytes(path: str) -> bytes | None:
             return handle.read()
     except FileNotFoundError:
         return None
+    except OSError as err:
+        raise NotWritable(f"cannot read {path}: {err.strerror}. Nothing was written") from None
 
 
-def backup_path(path: str, moment: datetime) -> str:
-    """`PATH.bak-YYYYmmddTHHMMSSZ` (UTC), with `-2`, `-3`, ... if that name is taken."""
+# -- backups and folders -------------------------------------------------------------------
+
+
+def write_backup(path: str, data: bytes, mode: int, moment: datetime) -> str:
+    """Save `data` as `PATH.bak-YYYYmmddTHHMMSSZ` (UTC), `-2`, `-3`, ... when that name
+    is taken: the name is claimed with O_EXCL, so two runs never share one. Returns it."""
     base = f"{path}.bak-{moment.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
     candidate, number = base, 1
-    while os.path.lexists(candidate):
-        number += 1
-        candidate = f"{base}-{number}"
+    while True:
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            number += 1
+            candidate = f"{base}-{number}"
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if mode != 0o600:
+                os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(candidate)
+        raise
     return candidate
 
 
-def make_private_dirs(folder: str) -> None:
-    """Create `folder` and any missing parents, each 0700; existing ones are not ours
-    and keep their mode."""
+def make_private_dirs(folder: str) -> list[str]:
+    """Create `folder` and any missing parents, each 0700, and return those created
+    (outermost first); existing ones are not ours and keep their mode."""
     missing = []
     current = folder
     while not os.path.isdir(current):
@@ -101,6 +324,9 @@ def make_private_dirs(folder: str) -> None:
         if parent == current:
             break
         current = parent
+    created = []
     for path in reversed(missing):
         with contextlib.suppress(FileExistsError):
             os.mkdir(path, 0o700)
+            created.append(path)
+    return created

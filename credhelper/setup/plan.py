@@ -66,16 +66,20 @@ def read_files(paths: Paths, *, aws: bool = True) -> Files:
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file's bytes before (None: absent) and after (None: left as it is)."""
+    """One file's bytes before (None: absent) and after (None: left as it is, unless
+    `remove`: then the file is deleted)."""
 
     label: str
     path: str
     old: bytes | None
     new: bytes | None
+    remove: bool = False
 
     @property
     def changed(self) -> bool:
-        """Whether applying writes this file."""
+        """Whether applying writes (or deletes) this file."""
+        if self.remove:
+            return self.old is not None
         return self.new is not None and self.new != self.old
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from credhelper import atomic
+from credhelper import atomic, editlock
 from credhelper.errors import ConfigError, EcrSsoError
 from credhelper.paths import Paths
 from credhelper.sso import logins as sso_cache
@@ -243,7 +243,8 @@ def read_login(paths: Paths, session: SsoSession) -> Login | None:
 
 def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
     """Write the token file exactly as the AWS CLI does (same keys, UTC timestamps),
-    atomically and 0600; return its path."""
+    atomically and 0600, under the edit lock that setup and teardown take; return its
+    path."""
     content: dict[str, str] = {
         "startUrl": session.start_url,
         "region": session.region,
@@ -259,7 +260,8 @@ def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
     path = sso_cache.token_path(paths, session.cache_name)
     # Only the leaf folders we create are ours to make private; ~/.aws is the user's.
     os.makedirs(paths.sso_cache_dir, mode=0o700, exist_ok=True)
-    atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
+    with editlock.hold(paths.state_dir):
+        atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
     return path
 
 

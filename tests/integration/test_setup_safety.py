@@ -151,24 +151,27 @@ def test_killed_between_temp_file_and_rename(env: Env, team_file: Path, which: s
 
 
 def test_a_file_changed_under_setup_is_left_alone(env: Env, team_file: Path) -> None:  # noqa: F811
-    # A terminal prompt can wait a long time: a file edited meanwhile must not be replaced
-    # by a plan made from its old content. Simulated by editing the AWS config while the
-    # first file (our config) is written.
+    # Something other than ecr-sso (an editor) may change a file while setup works: a plan
+    # made from its old content must not replace it, and the files setup had already
+    # renamed into place get their old bytes back. Simulated by editing the AWS config
+    # while the temporary file of our config is written.
     place_files(env)
     script = """
 import os, sys
 from credhelper import atomic
-real = atomic.write_bytes
-def write_bytes(path, data, **kwargs):
-    if path.endswith(".toml"):
+real = atomic.write_temp
+edited = []
+def write_temp(path, data, **kwargs):
+    if path.endswith(".toml") and not edited:
+        edited.append(path)
         with open(sys.argv[1], "a") as handle:
             handle.write("\\n[profile late]\\nregion = eu-west-1\\n")
     return real(path, data, **kwargs)
-atomic.write_bytes = write_bytes
+atomic.write_temp = write_temp
 from credhelper.cli import main
 sys.exit(main(sys.argv[2:]))
 """
-    docker_before = docker_config(env).read_bytes()
+    before = snapshot([env.config_file, docker_config(env)])
 
     result = subprocess.run(
         [sys.executable, "-c", script, str(env.aws_config), "setup", "--from", str(team_file)],
@@ -180,11 +183,17 @@ sys.exit(main(sys.argv[2:]))
 
     assert result.returncode == 1
     assert result.stderr == (
-        f"ecr-sso: {env.aws_config} was changed by something else while ecr-sso was working,"
-        f" so it was left as it is; already written: {env.config_file}. Run the command again\n"
+        f"ecr-sso: {env.aws_config} was changed by something else while ecr-sso was working;"
+        " the files written before it were put back. Run the command again\n"
     )
     assert env.aws_config.read_text() == VALID_AWS + "\n[profile late]\nregion = eu-west-1\n"
-    assert docker_config(env).read_bytes() == docker_before
+    assert {p: s.content for p, s in snapshot([env.config_file, docker_config(env)]).items()} == {
+        p: s.content for p, s in before.items()
+    }
+    # Neither backups nor temporary files are left behind.
+    assert not list(env.config_file.parent.glob("*.bak-*"))
+    assert not list(env.config_file.parent.glob(".tmp-*"))
+    assert not list(env.aws_config.parent.glob(".tmp-*"))
 
     again = ecr_sso("setup", "--from", str(team_file))
     assert again.returncode == 0, again.stderr
