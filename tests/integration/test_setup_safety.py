@@ -199,3 +199,73 @@ sys.exit(main(sys.argv[2:]))
     assert again.returncode == 0, again.stderr
     text = env.aws_config.read_text()
     assert text.startswith(VALID_AWS + "\n[profile late]\nregion = eu-west-1\n\n[sso-session")
+
+
+# -- what would not round-trip -----------------------------------------------------------------
+
+DOES_NOT_ROUND_TRIP = {
+    "docker-repeated-auths": (
+        "docker",
+        '{\n\t"auths": {"a.example": {}},\n\t"auths": {"b.example": {}}\n}\n',
+        ': key "auths" appears twice. Docker reads both',
+    ),
+    "docker-lone-surrogate": (
+        "docker",
+        '{\n\t"detachKeys": "\\ud800"\n}\n',
+        ': the value of "detachKeys" holds a lone surrogate escape',
+    ),
+    "docker-infinity": (
+        "docker",
+        '{\n\t"x": Infinity\n}\n',
+        ", line 2: Docker's config is not valid JSON: Infinity is not a JSON number",
+    ),
+    "aws-repeated-section": (
+        "aws",
+        "[default]\nregion = a\n\n[default]\noutput = json\n",
+        ", line 4: the AWS config is malformed: section [default] appears a second time",
+    ),
+    "aws-repeated-key": (
+        "aws",
+        "[default]\nregion = a\nregion = b\n",
+        ", line 3: the AWS config is malformed: key region appears a second time in [default]",
+    ),
+    "ours-repeated-key": ("ours", 'cache = "file"\ncache = "none"\n', ", line 2: not valid TOML"),
+    "ours-lone-surrogate": ("ours", 'x = "\\ud800"\n', ", line 1: not valid TOML"),
+    "ours-host-twice": (
+        "ours",
+        '[registries]\n"1.dkr.ecr.eu-west-1.amazonaws.com" = "a"\n'
+        '"1.DKR.ecr.eu-west-1.amazonaws.com" = "b"\n',
+        ": [registries] has '1.dkr.ecr.eu-west-1.amazonaws.com' and"
+        " '1.DKR.ecr.eu-west-1.amazonaws.com', one host written twice",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DOES_NOT_ROUND_TRIP))
+def test_what_would_not_round_trip_is_refused(env: Env, team_file: Path, case: str) -> None:  # noqa: F811
+    kind, content, message = DOES_NOT_ROUND_TRIP[case]
+    place_files(env)
+    path = {"aws": env.aws_config, "docker": docker_config(env), "ours": env.config_file}[kind]
+    write(path, content, mode=0o600)
+    before = snapshot(three_files(env))
+    listing = folder_listing(env)
+
+    result = ecr_sso("setup", "--from", str(team_file))
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"ecr-sso: {path}{message}")
+    assert result.stderr.count("\n") == 1
+    assert snapshot(three_files(env)) == before
+    assert folder_listing(env) == listing
+
+
+def test_numbers_docker_reads_are_written_back_as_they_were(env: Env, team_file: Path) -> None:  # noqa: F811
+    place_files(env)
+    numbers = '{\n\t"a": 1e999,\n\t"b": 1.50,\n\t"c": 123456789012345678901234567890\n}\n'
+    write(docker_config(env), numbers)
+
+    result = ecr_sso("setup", "--from", str(team_file))
+
+    assert result.returncode == 0, result.stderr
+    text = docker_config(env).read_text()
+    assert text.startswith(numbers.removesuffix("\n}\n") + ',\n\t"credHelpers": {')
