@@ -24,6 +24,8 @@ SETUP_DESCRIPTION = """\
 Write the AWS profiles (an [sso-session] and a [profile] per account and role), the
 registry map of ecr-sso's config, and Docker's credHelpers, from a team file and/or flags.
 Nothing else in those files changes. A second run with the same input changes nothing.
+What an earlier setup added and the team file no longer lists is named in a note;
+--prune removes it (only what setup added, and only while it holds what setup wrote).
 
 One run at a time: a second run waits for the first, then plans from the files the
 first one wrote. Every file is checked before anything is written: all are written, or
@@ -116,6 +118,11 @@ def register(subparsers: Any) -> None:
     )
     _safety(command)
     command.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove what earlier setups added that the team file no longer lists",
+    )
+    command.add_argument(
         "--clean-auths",
         action="store_true",
         help="remove Docker auths entries of earlier logins to these registries",
@@ -195,6 +202,7 @@ def _setup(args: argparse.Namespace, context: Context) -> int:
     plan = setup.plan_setup(
         team, files, legacy=args.legacy, force=args.force, clean_auths=args.clean_auths
     )
+    plan = removal.prune(team, plan, remove=args.prune)
     result = _carry_out(plan, args, context)
     if plan.changed and not args.dry_run and team.sso is not None:
         how = (
@@ -221,6 +229,7 @@ def _check_flags(args: argparse.Namespace) -> None:
                 ("--region", args.region),
                 ("--legacy", args.legacy),
                 ("--clean-auths", args.clean_auths),
+                ("--prune", args.prune),
             )
             if given
         ]

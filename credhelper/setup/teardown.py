@@ -5,15 +5,16 @@ file; `credhelper.setup.apply` writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from credhelper.aws import config_editor as aws_config
 from credhelper.aws.config_editor import AwsConfig
 from credhelper.errors import UsageError
 from credhelper.setup import docker_config, settings_file
 from credhelper.setup.docker_config import HELPER_NAME, DockerConfig
-from credhelper.setup.plan import FileChange, Files, Plan, alias_values, show
+from credhelper.setup.plan import FileChange, Files, Plan, alias_values, registry_hosts, show
 from credhelper.setup.settings_file import Managed, SettingsFile
+from credhelper.setup.teamfile import Team
 
 
 def plan_teardown(files: Files, *, force: bool = False) -> Plan:
@@ -162,3 +163,81 @@ class _Removals:
         editor.remove_section(section)
         self.plan.actions.append(f"remove [{section.name}] from {config.path}")
         return True
+
+
+# -- setup --prune ------------------------------------------------------------------------
+
+
+def stale_entries(record: Managed, team: Team) -> tuple[Managed, Managed]:
+    """(stale, current): what an earlier setup added (per `record`) that `team` no longer
+    lists, and the rest of the record."""
+    names = {profile.name for profile in team.profiles}
+    session = team.sso.session if team.sso is not None else None
+    hosts = {host for host, _ in registry_hosts(team)}
+    aliases = {alias.host for alias in team.aliases}
+    stale = Managed()
+    current = Managed(default_profile=record.default_profile, dockerhub_org=record.dockerhub_org)
+    for name, values in record.profiles.items():
+        (current if name in names else stale).profiles[name] = values
+    for name, values in record.sso_sessions.items():
+        (current if name == session else stale).sso_sessions[name] = values
+    for host, profile in record.registries.items():
+        (current if host in hosts else stale).registries[host] = profile
+    for host, alias in record.aliases.items():
+        (current if host in aliases else stale).aliases[host] = alias
+    for host in record.cred_helpers:
+        (current if host in hosts | aliases else stale).cred_helpers.append(host)
+    return stale, current
+
+
+def describe(record: Managed) -> list[str]:
+    """Each entry of `record`, as a person would name it."""
+    return [
+        *(f"[profile {name}]" for name in record.profiles),
+        *(f"[sso-session {name}]" for name in record.sso_sessions),
+        *(f"[registries] {host}" for host in record.registries),
+        *(f'[aliases."{host}"]' for host in record.aliases),
+        *(f'credHelpers["{host}"]' for host in record.cred_helpers),
+    ]
+
+
+def prune(team: Team, plan: Plan, *, remove: bool) -> Plan:
+    """`plan` (setup's, for `team`) with what earlier setups added and `team` no longer
+    lists: removed with `remove` (where it still holds what setup wrote, as teardown
+    does), else listed in a note. Pure, like the planners: `plan` is not changed."""
+    by_label = {c.label: (c, c.new if c.new is not None else c.old) for c in plan.files}
+    ours_change, ours_bytes = by_label[settings_file.LABEL]
+    aws_change, aws_bytes = by_label[aws_config.LABEL]
+    docker_change, docker_bytes = by_label[docker_config.LABEL]
+    ours = settings_file.parse(ours_change.path, ours_bytes)
+    stale, current = stale_entries(ours.managed, team)
+    if stale.is_empty():
+        return plan
+    names = describe(stale)
+    if not remove:
+        return replace(
+            plan,
+            notes=[
+                *plan.notes,
+                f"the team no longer lists {', '.join(names)}, added by an earlier setup;"
+                " `ecr-sso setup --prune` removes them",
+            ],
+        )
+    run = _Removals(Plan(), stale, current, force=False)
+    docker_new = run.plan_docker(docker_config.parse(docker_change.path, docker_bytes))
+    aws_new = run.plan_aws(aws_config.parse(aws_change.path, aws_bytes))
+    run.plan_ours(ours)
+    pruned = {
+        settings_file.LABEL: ours.render(),
+        aws_config.LABEL: aws_new,
+        docker_config.LABEL: docker_new,
+    }
+    return replace(
+        plan,
+        files=[
+            change if pruned[change.label] is None else replace(change, new=pruned[change.label])
+            for change in plan.files
+        ],
+        notes=[*plan.notes, *run.plan.notes],
+        consent=[*plan.consent, *run.plan.actions],
+    )
