@@ -10,10 +10,11 @@ from typing import Any
 from credhelper import editlock
 from credhelper.cli.context import Context
 from credhelper.cli.progress import Progress
-from credhelper.errors import ConsentRequired, UsageError
+from credhelper.errors import ConsentRequired, EcrSsoError, UsageError
+from credhelper.paths import Paths
 from credhelper.setup import apply as applying
+from credhelper.setup import originals, purge, teamfile
 from credhelper.setup import plan as setup
-from credhelper.setup import teamfile
 from credhelper.setup import teardown as removal
 from credhelper.setup.diff import diff
 from credhelper.setup.teamfile import Profile
@@ -136,6 +137,11 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _safety(teardown)
+    teardown.add_argument(
+        "--purge",
+        action="store_true",
+        help="also remove ecr-sso's token cache, log and state folder (the uninstall does)",
+    )
     teardown.set_defaults(handler=run_teardown)
 
 
@@ -301,18 +307,85 @@ def _discover(
 
 
 def run_teardown(args: argparse.Namespace, context: Context) -> int:
-    """`ecr-sso teardown`, under the edit lock."""
+    """`ecr-sso teardown`, under the edit lock: each file nobody changed since setup wrote
+    it is given back as it was before setup (deleted if setup created it); from the
+    others, our entries are removed."""
+    paths = context.paths
     with edit_lock(context):
-        files = setup.read_files(context.paths)
-        return _carry_out(removal.plan_teardown(files, force=args.force), args, context)
+        files = setup.read_files(paths)
+        record = originals.load(paths)
+        plan, outcomes = originals.restore(
+            removal.plan_teardown(files, force=args.force), paths, record
+        )
+        written = _write(plan, args, context)
+        if args.dry_run or (written is None and not record.files and not args.purge):
+            return 0
+        by_path = {outcome.path: outcome for outcome in outcomes}
+        for item in written or []:
+            context.out.write(_teardown_line(item, by_path.get(item.path)))
+        cleanup = originals.finish(
+            paths, record, outcomes, {w.path: w.backup for w in written or [] if w.backup}
+        )
+        purge.forget_logins(paths, _sessions_gone(files, paths), cleanup)
+        if args.purge:
+            purge.purge(paths, cleanup)
+    for path in cleanup.removed:
+        context.out.write(f"removed {path}\n")
+    for path, why in cleanup.kept:
+        context.out.write(f"kept {path}: {why}\n")
+    return 0
+
+
+def _teardown_line(written: applying.Written, outcome: originals.Outcome | None) -> str:
+    if outcome is None:
+        saved = f" (previous version: {written.backup})" if written.backup else ""
+        return f"wrote {written.path}{saved}\n"
+    if outcome.deleted:
+        return f"removed {written.path} (setup created it)\n"
+    if outcome.restored:
+        return f"restored {written.path} to what it held before setup\n"
+    return (
+        f"removed ecr-sso's entries from {written.path}: it was changed after setup, so it is"
+        f" not put back to its earlier bytes (previous version: {written.backup})\n"
+    )
+
+
+def _sessions_gone(files: setup.Files, paths: Paths) -> list[str]:
+    """The sso-sessions setup had added that the AWS config no longer defines."""
+    from credhelper.aws import config_editor
+
+    recorded = list(files.settings.managed.sso_sessions)
+    if not recorded:
+        return []
+    try:
+        aws = config_editor.read(paths.aws_config_file)
+        return [name for name in recorded if not aws.session_sections(name)]
+    except EcrSsoError:
+        return []
 
 
 # -- shared ----------------------------------------------------------------------------------
 
 
 def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> int:
+    """Setup's writing: show the plan, write it, and note what was written, so that
+    teardown can give each file back as it was."""
+    absent = originals.absent_folders(context.paths, [change.path for change in plan.files])
+    written = _write(plan, args, context)
+    for item in written or []:
+        saved = f" (previous version: {item.backup})" if item.backup else " (new)"
+        context.out.write(f"wrote {item.path}{saved}\n")
+    if written:
+        done = [originals.Done(w.path, w.old, w.new, w.backup) for w in written]
+        originals.note_setup(context.paths, done, absent)
+    return 0
+
+
+def _write(
+    plan: setup.Plan, args: argparse.Namespace, context: Context
+) -> list[applying.Written] | None:
     """Show the plan; stop on conflicts; print diffs (--dry-run), or get consent where
-    needed and write."""
+    needed and write. None when nothing was written."""
     out, err = context.out, context.err
     for note in plan.notes:
         err.write(f"note: {note}\n")
@@ -321,20 +394,17 @@ def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> 
     setup.check_conflicts(plan)
     if not plan.changed:
         out.write("nothing to change\n")
-        return 0
+        return None
     if args.dry_run:
         for change in plan.files:
             out.write(diff(change))
         out.write("dry run: nothing was written\n")
-        return 0
+        return None
     if plan.consent and not args.yes:
         _consent(plan, context)
     for action in dict.fromkeys(plan.actions + plan.consent):
         out.write(f"{action}\n")
-    for written in applying.apply(plan):
-        saved = f" (previous version: {written.backup})" if written.backup else " (new)"
-        out.write(f"wrote {written.path}{saved}\n")
-    return 0
+    return applying.apply(plan)
 
 
 def _consent(plan: setup.Plan, context: Context) -> None:

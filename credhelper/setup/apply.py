@@ -38,6 +38,7 @@ class Written:
     label: str
     path: str
     backup: str | None
+    old: bytes | None
     new: bytes | None
     created: bool = False
     removed: bool = False
@@ -93,6 +94,7 @@ def apply(plan: Plan, *, now: datetime | None = None) -> list[Written]:
             label=t.change.label,
             path=t.change.path,
             backup=t.backup,
+            old=t.change.old,
             new=None if t.change.remove else t.change.new,
             created=t.change.old is None,
             removed=t.change.remove,

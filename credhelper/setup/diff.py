@@ -24,7 +24,7 @@ def diff(change: FileChange) -> str:
         old.splitlines(),
         new.splitlines(),
         fromfile="/dev/null" if change.old is None else change.path,
-        tofile=change.path,
+        tofile="/dev/null" if change.remove else change.path,
         lineterm="",
     )
     return "".join(line + "\n" for line in lines)
