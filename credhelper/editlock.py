@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-from credhelper.errors import EcrSsoError
+from credhelper.errors import EcrSsoError, NotWritable
 
 NAME = "edit.lock"
 #: How long a run waits before it says so.
@@ -39,8 +39,15 @@ def hold(
     been busy for `SAY_AFTER_SECONDS`; `EcrSsoError` after `timeout` seconds."""
     from credhelper import atomic
 
-    path = lock_path(atomic.ensure_private_dir(state_dir))
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    path = lock_path(state_dir)
+    try:
+        atomic.ensure_private_dir(state_dir)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as err:
+        raise NotWritable(
+            f"cannot create ecr-sso's lock {path}: {err.strerror} ({err.filename});"
+            " nothing was changed"
+        ) from None
     try:
         start = time.monotonic()
         said = waiting is None

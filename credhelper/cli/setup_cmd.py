@@ -377,7 +377,14 @@ def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> 
         context.out.write(f"wrote {item.path}{saved}\n")
     if written:
         done = [originals.Done(w.path, w.old, w.new, w.backup) for w in written]
-        originals.note_setup(context.paths, done, absent)
+        try:
+            originals.note_setup(context.paths, done, absent)
+        except OSError as err:
+            context.err.write(
+                f"note: could not record the files as they were before setup"
+                f" ({err.filename}: {err.strerror}); teardown will remove ecr-sso's entries"
+                " from them rather than give their earlier bytes back\n"
+            )
     return 0
 
 

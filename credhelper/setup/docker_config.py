@@ -210,6 +210,10 @@ def parse(path: str, data: bytes | None) -> DockerConfig:
                 f"{path}, line {err.lineno} column {err.colno}: Docker's config is not"
                 f" valid JSON: {err.msg}"
             ) from None
+        except RecursionError:
+            raise MalformedFile(
+                f"{path}: Docker's config is nested too deeply for ecr-sso to edit it safely"
+            ) from None
         except _NotJson as err:
             found = re.search(rf"(?<![\w\"]){re.escape(str(err))}", text)
             line = text.count("\n", 0, found.start()) + 1 if found else "?"
@@ -217,7 +221,12 @@ def parse(path: str, data: bytes | None) -> DockerConfig:
                 f"{path}, line {line}: Docker's config is not valid JSON: {err} is not a"
                 " JSON number, and docker refuses it"
             ) from None
-        _check(path, content)
+        try:
+            _check(path, content)
+        except RecursionError:
+            raise MalformedFile(
+                f"{path}: Docker's config is nested too deeply for ecr-sso to edit it safely"
+            ) from None
     if not isinstance(content, dict):
         raise MalformedFile(f"{path}: Docker's config must be a JSON object")
     helpers = content.get("credHelpers", {})

@@ -64,7 +64,7 @@ def _forget_keyring_tokens(paths: Paths, cleanup: Cleanup) -> None:
     try:
         for key in keys:
             cache.delete(key)
-    except EcrSsoError as err:
+    except (EcrSsoError, OSError) as err:
         cleanup.kept.append((f"{len(keys)} ECR tokens in the keyring", str(err)))
         return
     cleanup.removed.append(f"{len(keys)} ECR tokens from the keyring")

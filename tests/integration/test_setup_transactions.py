@@ -361,3 +361,25 @@ def test_an_immutable_file_is_named(tmp_path: Path) -> None:
         assert not (folder / ".docker").exists()
     finally:
         shutil.rmtree(folder)
+
+
+def test_as_a_user_an_unwritable_state_folder_stops_before_reading(
+    user_home: tuple[pwd.struct_passwd, Path],
+) -> None:
+    user, home = user_home
+    team = home / "dev.toml"
+    user_writes(user, team, DEV, 0o644)
+    state = home / ".local" / "state"
+    state.mkdir(parents=True)
+    os.chown(home / ".local", user.pw_uid, user.pw_gid)
+    state.chmod(0o555)
+    os.chown(state, user.pw_uid, user.pw_gid)
+
+    result = as_user(user, home, "setup", "--from", str(team))
+
+    assert result.returncode == 4, result.stderr
+    assert result.stderr == (
+        f"ecr-sso: cannot create ecr-sso's lock {state}/ecr-sso/edit.lock: Permission denied"
+        f" ({state}/ecr-sso); nothing was changed\n"
+    )
+    assert not (home / ".aws").exists()

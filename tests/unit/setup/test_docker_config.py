@@ -178,3 +178,12 @@ def test_numbers_keep_their_text() -> None:
 
     assert written == text.replace("\n}\n", ',\n\t"credHelpers": {\n\t\t"h": "ecr-sso"\n\t}\n}\n')
     assert config.render(config.data) == text.encode()
+
+
+def test_nesting_too_deep_to_edit_is_refused() -> None:
+    text = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(MalformedFile) as caught:
+        docker_config.parse(PATH, text.encode())
+    assert str(caught.value) == (
+        f"{PATH}: Docker's config is nested too deeply for ecr-sso to edit it safely"
+    )
