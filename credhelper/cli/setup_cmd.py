@@ -37,10 +37,14 @@ or a malformed file (nothing written), 3 conflict with existing values (nothing 
 --force replaces them), 4 a file or folder that cannot be written (nothing written)."""
 
 TEARDOWN_DESCRIPTION = """\
-Remove exactly what `ecr-sso setup` added, as recorded in [managed] of ecr-sso's config:
-its profiles and sso-session (while they hold the values setup wrote and no other profile
-uses the session), its credHelpers entries, its registry map entries. What the user has
-changed since is reported and kept, unless --force."""
+Undo what `ecr-sso setup` did. A file nobody has changed since setup wrote it gets back
+the bytes it held before setup (or is deleted, when setup created it), and setup's backups
+of it go. From a file changed since, only what [managed] records is removed: setup's
+profiles and sso-session (while they hold the values setup wrote and no other profile uses
+the session), its credHelpers entries, its registry map entries; what the user changed is
+reported and kept, unless --force, and the backups are kept and listed.
+
+Exit status as for setup (4: a file that cannot be written; nothing written)."""
 
 
 def register(subparsers: Any) -> None:
