@@ -29,20 +29,20 @@ from credhelper import atomic
 from credhelper.errors import EcrSsoError, NotWritable
 from credhelper.setup.plan import FileChange, Plan
 
+#: Owners are kept where files have them (not on Windows).
+_POSIX = hasattr(os, "geteuid")
+
 
 @dataclass(frozen=True)
 class Written:
-    """A file written (or removed), where its previous version was saved (None: it was
-    new, or removed), and the folders created for it."""
+    """A file written (or removed): its bytes before and after (None: absent), and where
+    its previous version was saved (None: it was new, or removed)."""
 
     label: str
     path: str
     backup: str | None
     old: bytes | None
     new: bytes | None
-    created: bool = False
-    removed: bool = False
-    created_dirs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,9 +96,6 @@ def apply(plan: Plan, *, now: datetime | None = None) -> list[Written]:
             backup=t.backup,
             old=t.change.old,
             new=None if t.change.remove else t.change.new,
-            created=t.change.old is None,
-            removed=t.change.remove,
-            created_dirs=tuple(t.created_dirs),
         )
         for t in targets
     ]
@@ -110,7 +107,7 @@ def _prepare(target: _Target, moment: datetime) -> None:
     if change.old is not None:
         info = os.stat(target.path)
         target.mode = info.st_mode & 0o7777
-        if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+        if _POSIX and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
             target.owner = (info.st_uid, info.st_gid)
         if not change.remove:
             target.backup = write_backup(target.path, change.old, target.mode, moment)
@@ -223,7 +220,7 @@ def _file_problem(path: str, info: os.stat_result, *, remove: bool) -> str | Non
         return "it is marked immutable or append-only (chattr +i / +a, chflags uchg)"
     if not remove and not os.access(path, os.W_OK):
         return "permission denied"
-    if not remove and info.st_uid != os.geteuid() and os.geteuid() != 0:
+    if not remove and _POSIX and os.geteuid() not in (0, info.st_uid):
         return (
             f"it belongs to another user (uid {info.st_uid}); a new version written by"
             " you would change its owner"
