@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import AbstractContextManager
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from credhelper import editlock
@@ -177,14 +179,28 @@ def run_setup(args: argparse.Namespace, context: Context) -> int:
         return _setup(args, context)
 
 
-def edit_lock(context: Context) -> AbstractContextManager[None]:
-    """The one lock for changes to the user's files; says so when another run holds it."""
+@contextmanager
+def edit_lock(context: Context) -> Iterator[None]:
+    """The one lock for changes to the user's files; says so when another run holds it.
+    Holding it, first undo a run that was killed between renaming its files."""
 
     def waiting() -> None:
         context.err.write("waiting for another ecr-sso to finish changing files...\n")
         context.err.flush()
 
-    return editlock.hold(context.paths.state_dir, waiting=waiting)
+    with editlock.hold(context.paths.state_dir, waiting=waiting):
+        undone = applying.recover(journal(context))
+        if undone:
+            context.err.write(
+                "note: an earlier ecr-sso run was stopped while it wrote files; its changes"
+                f" were undone: {', '.join(undone)}\n"
+            )
+        yield
+
+
+def journal(context: Context) -> str:
+    """Where `apply` notes the renames it is about to make."""
+    return os.path.join(context.paths.state_dir, applying.JOURNAL)
 
 
 def _setup(args: argparse.Namespace, context: Context) -> int:
@@ -415,7 +431,7 @@ def _write(
         _consent(plan, context)
     for action in dict.fromkeys(plan.actions + plan.consent):
         out.write(f"{action}\n")
-    return applying.apply(plan)
+    return applying.apply(plan, journal=journal(context))
 
 
 def _consent(plan: setup.Plan, context: Context) -> None:

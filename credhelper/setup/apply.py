@@ -19,6 +19,8 @@ Callers hold `credhelper.editlock` around reading, planning and applying.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import stat
 import sys
@@ -56,9 +58,14 @@ class _Target:
     created_dirs: list[str] = field(default_factory=list)
 
 
-def apply(plan: Plan, *, now: datetime | None = None) -> list[Written]:
+#: The journal's name in our state folder.
+JOURNAL = "transaction.json"
+
+
+def apply(plan: Plan, *, journal: str | None = None, now: datetime | None = None) -> list[Written]:
     """Write every changed file of `plan` (see the module docstring); return what was
-    written, in order."""
+    written, in order. With `journal`, the renames are noted there first, so that
+    `recover` can undo a run killed between two renames."""
     moment = now or datetime.now(timezone.utc)
     targets = [
         _Target(change, os.path.realpath(change.path)) for change in plan.files if change.changed
@@ -88,7 +95,20 @@ def apply(plan: Plan, *, now: datetime | None = None) -> list[Written]:
     except BaseException:
         _discard(targets)
         raise
-    _commit(targets)
+    if journal is not None:
+        try:
+            _write_journal(journal, targets)
+        except OSError as err:
+            _discard(targets)
+            raise NotWritable(
+                f"cannot write {journal}: {err.strerror}. Nothing was written"
+            ) from None
+    try:
+        _commit(targets)
+    finally:  # not reached when killed: then `recover` finds the journal
+        if journal is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(journal)
     return [
         Written(
             label=t.change.label,
@@ -109,8 +129,7 @@ def _prepare(target: _Target, moment: datetime) -> None:
         target.mode = info.st_mode & 0o7777
         if _POSIX and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
             target.owner = (info.st_uid, info.st_gid)
-        if not change.remove:
-            target.backup = write_backup(target.path, change.old, target.mode, moment)
+        target.backup = write_backup(target.path, change.old, target.mode, moment)
     else:
         target.created_dirs = make_private_dirs(os.path.dirname(target.path))
     if change.new is not None and not change.remove:
@@ -186,6 +205,81 @@ def _discard(targets: list[_Target]) -> None:
             with contextlib.suppress(OSError):
                 os.rmdir(folder)
         target.created_dirs = []
+
+
+# -- the journal: undoing a run killed between two renames ----------------------------------
+
+
+def _write_journal(journal: str, targets: list[_Target]) -> None:
+    entries = [
+        {
+            "path": t.path,
+            "backup": t.backup,
+            "temp": t.temp,
+            "old": digest(t.change.old),
+            "new": digest(None if t.change.remove else t.change.new),
+            "folders": t.created_dirs,
+        }
+        for t in targets
+    ]
+    atomic.ensure_private_dir(os.path.dirname(journal))
+    atomic.write_bytes(journal, json.dumps({"files": entries}, indent=2).encode(), mode=0o600)
+
+
+def recover(journal: str) -> list[str]:
+    """Undo a run that was killed between renaming its files (the journal it left says
+    which): each file that already holds that run's new content gets its backup back (or
+    is removed, if that run created it); that run's temporary files and backups go.
+    Returns the paths given back. Call it holding the edit lock, before reading."""
+    try:
+        with open(journal, encoding="utf-8") as handle:
+            entries = json.load(handle)["files"]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError):
+        entries = []
+    undone = []
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            if _undo(entry):
+                undone.append(str(entry["path"]))
+        except (OSError, KeyError, TypeError):
+            continue
+    with contextlib.suppress(OSError):
+        os.unlink(journal)
+    return undone
+
+
+def _undo(entry: dict[str, object]) -> bool:
+    path, backup, temp = entry["path"], entry.get("backup"), entry.get("temp")
+    assert isinstance(path, str)  # noqa: S101 - written by _write_journal
+    current = _current_bytes(path)
+    undone = digest(current) == entry["new"] and entry["new"] != entry["old"]
+    if undone:
+        if isinstance(backup, str):
+            with open(backup, "rb") as handle:
+                old = handle.read()
+            mode = os.stat(backup).st_mode & 0o7777
+            atomic.write_bytes(path, old, mode=mode)
+        else:
+            os.unlink(path)
+    # The run is undone: its temporary file goes, and its backup too unless the file has
+    # changed since (then the backup may be the only copy of what it held).
+    leftovers = [temp, backup] if undone or digest(current) == entry["old"] else [temp]
+    for leftover in leftovers:
+        if isinstance(leftover, str):
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+    folders = entry.get("folders")
+    for folder in reversed(folders if isinstance(folders, list) else []):
+        with contextlib.suppress(OSError):
+            os.rmdir(str(folder))
+    return undone
+
+
+def digest(data: bytes | None) -> str:
+    """What the journal compares a file's content by ("absent" for no file)."""
+    return "absent" if data is None else hashlib.sha256(data).hexdigest()
 
 
 # -- checks ------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ teardown then falls back to removing our entries, which is always safe.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from credhelper import atomic
 from credhelper.paths import Paths
+from credhelper.setup.apply import digest
 from credhelper.setup.plan import FileChange, Plan
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,6 @@ class Record:
 
     files: dict[str, FileRecord] = field(default_factory=dict)
     absent_folders: list[str] = field(default_factory=list)
-
-
-def digest(data: bytes | None) -> str:
-    """What a file's content is compared by ("absent" for no file)."""
-    return "absent" if data is None else hashlib.sha256(data).hexdigest()
 
 
 def folder(paths: Paths) -> str:

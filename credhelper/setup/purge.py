@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from credhelper.editlock import NAME as LOCK_NAME
 from credhelper.errors import EcrSsoError
 from credhelper.paths import Paths
+from credhelper.setup.apply import JOURNAL
 from credhelper.setup.originals import FOLDER as RECORD_FOLDER
 from credhelper.setup.originals import Cleanup
 
@@ -46,6 +47,7 @@ def purge(paths: Paths, cleanup: Cleanup) -> None:
         _remove(os.path.join(paths.log_dir, name), cleanup)
     _remove_folder(paths.log_dir, "the log", cleanup)
     _remove(os.path.join(paths.state_dir, RECORD_FOLDER), cleanup)
+    _remove(os.path.join(paths.state_dir, JOURNAL), cleanup, quiet=True)
     _remove(os.path.join(paths.state_dir, LOCK_NAME), cleanup, quiet=True)
     # On macOS the state folder is also the data folder, where the installer's
     # environment lives: the uninstall removes that, then the folder.

@@ -269,3 +269,30 @@ def test_numbers_docker_reads_are_written_back_as_they_were(env: Env, team_file:
     assert result.returncode == 0, result.stderr
     text = docker_config(env).read_text()
     assert text.startswith(numbers.removesuffix("\n}\n") + ',\n\t"credHelpers": {')
+
+
+def test_a_run_killed_between_renames_is_undone_by_the_next(env: Env, team_file: Path) -> None:  # noqa: F811
+    place_files(env)
+    before = snapshot(three_files(env))
+
+    # Killed just before the last rename: our config and the AWS config are new already.
+    killed = run_killed_at(docker_config(env), "setup", "--from", str(team_file))
+    assert killed.returncode == -signal.SIGKILL
+    assert "[profile dev]" in env.aws_config.read_text()
+
+    # The next run that takes the lock puts them back first: the three files are all old.
+    result = ecr_sso("teardown", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "note: an earlier ecr-sso run was stopped while it wrote files; its changes were"
+        f" undone: {env.config_file}, {env.aws_config}\n"
+    )
+    assert result.stdout == "nothing to change\n"
+    assert {p: s.content for p, s in snapshot(three_files(env)).items()} == {
+        p: s.content for p, s in before.items()
+    }
+    for path in three_files(env):
+        assert not list(path.parent.glob("*.bak-*")), path
+        assert not list(path.parent.glob(".tmp-*")), path
+    assert not (env.home / ".local" / "state" / "ecr-sso" / "transaction.json").exists()
