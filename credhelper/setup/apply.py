@@ -10,7 +10,8 @@ them or none.
    written to a temporary file in the same folder, with the file's mode and owner.
 3. Only then are the temporary files renamed over the files, in the plan's order. If a
    rename fails, the files already renamed get their previous bytes back, so the files
-   are all old or all new.
+   are all old or all new. The renames are noted in a journal first: a run killed between
+   two renames is undone by the next one (`recover`).
 
 A file reached through a symlink is written where the link points, the link kept.
 Callers hold `credhelper.editlock` around reading, planning and applying.
