@@ -62,20 +62,37 @@ def write_bytes(path: str, data: bytes, *, mode: int | None = None) -> None:
             mode = os.stat(path).st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o600
+    temp = write_temp(path, data, mode=mode)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    fsync_dir(folder)
+
+
+def write_temp(
+    path: str, data: bytes, *, mode: int = 0o600, owner: tuple[int, int] | None = None
+) -> str:
+    """Write `data` to a new temporary file beside `path` (same folder, so that renaming
+    it over `path` is atomic), with `mode` and, when given, `owner` (uid, gid); flushed to
+    disk. Returns its path; the caller renames or removes it."""
+    folder = os.path.dirname(os.path.abspath(path))
     # mkstemp creates the file 0600, so a secret is never readable by others, not even briefly.
     fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            if owner is not None:
+                os.fchown(handle.fileno(), *owner)
             if mode != 0o600:
                 os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        os.replace(temp, path)
     except BaseException:
         _unlink_quietly(temp)
         raise
-    _fsync_dir(folder)
+    return temp
 
 
 def _unlink_quietly(path: str) -> None:
@@ -83,7 +100,8 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_dir(folder: str) -> None:
+    """Make a rename in `folder` durable (where the platform allows)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # Windows cannot open a folder; the rename is durable enough there.

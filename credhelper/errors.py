@@ -119,3 +119,11 @@ class Conflict(EcrSsoError):
 class ConsentRequired(EcrSsoError):
     """A change to content the user wrote needs consent: the person declined at the
     prompt, or there is no terminal to ask on and `--yes` was not given."""
+
+
+class NotWritable(EcrSsoError):
+    """A file `ecr-sso setup` or `teardown` must change cannot be written (its folder is
+    not writable, the file is read-only or immutable, or it belongs to another user);
+    nothing was written. Its own exit code, so scripts can tell it from bad input."""
+
+    exit_code = 4

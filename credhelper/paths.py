@@ -32,6 +32,7 @@ class Paths:
         "home",
         "log_dir",
         "sso_cache_dir",
+        "state_dir",
     )
 
     def __init__(
@@ -44,6 +45,7 @@ class Paths:
         log_dir: str,
         aws_config_file: str,
         docker_config_dir: str,
+        state_dir: str,
     ) -> None:
         self.home = home
         self.config_file = config_file
@@ -52,6 +54,9 @@ class Paths:
         self.log_dir = log_dir
         self.aws_config_file = aws_config_file
         self.docker_config_dir = docker_config_dir
+        #: Our state: the lock every edit of the user's files takes, and setup's record of
+        #: the files as they were before it first changed them.
+        self.state_dir = state_dir
         # Fixed by the AWS CLI and botocore: always under the home directory (`home` is
         # os.path.expanduser's, as theirs).
         self.sso_cache_dir = os.path.join(home, ".aws", "sso", "cache")
@@ -75,6 +80,7 @@ class Paths:
             log_dir=platformdirs.user_log_dir(APP, appauthor=False),
             aws_config_file=aws_config_file(environ),
             docker_config_dir=environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"),
+            state_dir=platformdirs.user_state_dir(APP, appauthor=False),
         )
 
     @property

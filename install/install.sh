@@ -6,7 +6,7 @@
 #   install/install.sh --team team.toml         # ... then set the machine up for the team
 #   install/install.sh --ci --registry HOST     # a CI runner: credHelpers only, no SSO
 #   install/install.sh --version 0.2.0          # a release from the package index
-#   install/install.sh --uninstall              # remove it (your own configuration stays)
+#   install/install.sh --uninstall              # remove it, and what setup added
 #
 # Run it again to upgrade in place; nothing else changes.
 set -eu
@@ -31,8 +31,12 @@ Options:
                      the helper then uses the runner's own AWS credentials
   --registry HOST    a registry for --ci (repeatable)
   --no-pipx          use a plain venv even when pipx is available
-  --uninstall        run `ecr-sso teardown`, remove the environment and the links;
-                     your AWS config, Docker config and team file stay
+  --uninstall        run `ecr-sso teardown --purge` (files setup created are deleted,
+                     files it changed get their earlier bytes back unless you
+                     changed them since: then only its entries go; its token
+                     cache, log and state go), remove the environment, the links
+                     and the empty folders the install created; lists what it
+                     removed and what it kept, and why
   -h, --help         this text
 EOF
 }
@@ -103,10 +107,27 @@ remove_our_links() {
     done
 }
 
+# The folders an install may create (directly, or through ecr-sso: its config, cache,
+# state and log folders, the AWS and Docker config folders). Those absent before the first
+# install are noted, so that the uninstall removes them again when they are empty.
+created_list="$(data_home)/folders-before-install"
+candidate_folders() {
+    for dir in "$HOME/.local" "$HOME/.local/bin" "$bin_dir" "$HOME/.local/share" \
+        "$HOME/.local/state" "$HOME/.cache" "$HOME/.config" "$(dirname "$(data_home)")" \
+        "$(data_home)" "$HOME/.aws" "$HOME/.aws/sso" "$HOME/.aws/sso/cache" "$HOME/.docker" \
+        "$HOME/Library" "$HOME/Library/Caches" "$HOME/Library/Logs" \
+        "$HOME/Library/Application Support" \
+        ${XDG_CONFIG_HOME:+"$XDG_CONFIG_HOME"} ${XDG_CACHE_HOME:+"$XDG_CACHE_HOME"} \
+        ${XDG_STATE_HOME:+"$XDG_STATE_HOME"} ${XDG_DATA_HOME:+"$XDG_DATA_HOME"}; do
+        case "$dir" in "$HOME"/*) printf '%s\n' "$dir" ;; esac
+    done
+}
+
 if [ "$uninstall" = 1 ]; then
     if [ -x "$venv/bin/ecr-sso" ] || command -v ecr-sso >/dev/null 2>&1; then
         ecr=$( [ -x "$venv/bin/ecr-sso" ] && echo "$venv/bin/ecr-sso" || command -v ecr-sso )
-        "$ecr" teardown --yes </dev/null || say "note: ecr-sso teardown failed; continuing"
+        "$ecr" teardown --yes --purge </dev/null \
+            || say "note: ecr-sso teardown failed (above); your files keep what setup added"
     fi
     remove_our_links
     if command -v pipx >/dev/null 2>&1 && pipx list --short 2>/dev/null | grep -q '^ecr-sso '; then
@@ -116,7 +137,19 @@ if [ "$uninstall" = 1 ]; then
         rm -rf "$venv"
         say "removed $venv"
     fi
-    say "ecr-sso is uninstalled; your AWS config, Docker config and team files are unchanged."
+    created=""
+    if [ -f "$created_list" ]; then
+        created=$(cat "$created_list")
+        rm -f "$created_list"
+    fi
+    # Deepest first; rmdir removes only an empty folder, so anything else stays.
+    printf '%s\n' "$(data_home)" "$created" | awk 'NF { print length($0) "\t" $0 }' \
+        | sort -rn | cut -f2- | while IFS= read -r dir; do
+            if [ -d "$dir" ] && rmdir "$dir" 2>/dev/null; then
+                say "removed $dir (empty)"
+            fi
+        done
+    say "ecr-sso is uninstalled; what was removed, and what was kept and why, is listed above."
     exit 0
 fi
 
@@ -130,6 +163,11 @@ else
     die "not in an ecr-sso checkout; pass --version V to install from the package index"
 fi
 
+if [ ! -d "$(data_home)" ]; then
+    absent=$(candidate_folders | while IFS= read -r dir; do [ -d "$dir" ] || printf '%s\n' "$dir"; done)
+    mkdir -p "$(data_home)"
+    printf '%s\n' "$absent" | awk 'NF' >"$created_list"
+fi
 mkdir -p "$bin_dir"
 if [ "$use_pipx" = 1 ] && command -v pipx >/dev/null 2>&1; then
     say "installing ecr-sso with pipx from $source_spec"

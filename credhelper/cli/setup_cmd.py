@@ -1,37 +1,54 @@
-"""`ecr-sso setup`, `ecr-sso teardown` and `ecr-sso registries`: arguments and printing.
-The planning and writing is `credhelper.setup.plan`'s."""
+"""`ecr-sso setup` and `ecr-sso teardown`: arguments and printing. The planning is
+`credhelper.setup.plan`'s and `.teardown`'s, the writing `credhelper.setup.apply`'s."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from credhelper import editlock
 from credhelper.cli.context import Context
-from credhelper.cli.output import as_json, table
 from credhelper.cli.progress import Progress
-from credhelper.errors import ConsentRequired, UsageError, login_command
+from credhelper.errors import ConsentRequired, EcrSsoError, UsageError, login_command
+from credhelper.paths import Paths
+from credhelper.setup import apply as applying
+from credhelper.setup import originals, purge, teamfile
 from credhelper.setup import plan as setup
-from credhelper.setup import teamfile
+from credhelper.setup import teardown as removal
+from credhelper.setup.diff import diff
 from credhelper.setup.teamfile import Profile
 
 SETUP_DESCRIPTION = """\
 Write the AWS profiles (an [sso-session] and a [profile] per account and role), the
 registry map of ecr-sso's config, and Docker's credHelpers, from a team file and/or flags.
 Nothing else in those files changes. A second run with the same input changes nothing.
+What an earlier setup added and the team file no longer lists is named in a note;
+--prune removes it (only what setup added, and only while it holds what setup wrote).
+
+One run at a time: a second run waits for the first, then plans from the files the
+first one wrote. Every file is checked before anything is written: all are written, or
+none.
 
 Exit status: 0 done (or nothing to change), 1 failure or consent refused, 2 bad input
 or a malformed file (nothing written), 3 conflict with existing values (nothing written;
---force replaces them)."""
+--force replaces them), 4 a file or folder that cannot be written (nothing written)."""
 
 TEARDOWN_DESCRIPTION = """\
-Remove exactly what `ecr-sso setup` added, as recorded in [managed] of ecr-sso's config:
-its profiles and sso-session (while they hold the values setup wrote and no other profile
-uses the session), its credHelpers entries, its registry map entries. What the user has
-changed since is reported and kept, unless --force."""
+Undo what `ecr-sso setup` did. A file nobody has changed since setup wrote it gets back
+the bytes it held before setup (or is deleted, when setup created it), and setup's backups
+of it go. From a file changed since, only what [managed] records is removed: setup's
+profiles and sso-session (while they hold the values setup wrote and no other profile uses
+the session), its credHelpers entries, its registry map entries; what the user changed is
+reported and kept, unless --force, and the backups are kept and listed.
+
+Exit status as for setup (4: a file that cannot be written; nothing written)."""
 
 
 def register(subparsers: Any) -> None:
-    """Add `setup`, `teardown` and `registries`."""
+    """Add `setup` and `teardown`."""
     command = subparsers.add_parser(
         "setup",
         help="write AWS profiles, the registry map and Docker's credHelpers",
@@ -106,6 +123,11 @@ def register(subparsers: Any) -> None:
     )
     _safety(command, force_help="replace entries whose values differ from what setup would write")
     command.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove what earlier setups added that the team file no longer lists",
+    )
+    command.add_argument(
         "--clean-auths",
         action="store_true",
         help="remove Docker auths entries of earlier logins to these registries",
@@ -123,15 +145,12 @@ def register(subparsers: Any) -> None:
         force_help="also remove entries setup added that have been changed since (they are"
         " kept otherwise)",
     )
-    teardown.set_defaults(handler=run_teardown)
-
-    registries = subparsers.add_parser(
-        "registries",
-        help="list the registry map: host, profile, account, region",
-        description="The registries and aliases of ecr-sso's config, and their profiles.",
+    teardown.add_argument(
+        "--purge",
+        action="store_true",
+        help="also remove ecr-sso's token cache, log and state folder (the uninstall does)",
     )
-    registries.add_argument("--json", action="store_true", help="as JSON, for scripts")
-    registries.set_defaults(handler=run_registries)
+    teardown.set_defaults(handler=run_teardown)
 
 
 def _safety(command: argparse.ArgumentParser, *, force_help: str) -> None:
@@ -151,8 +170,38 @@ def _safety(command: argparse.ArgumentParser, *, force_help: str) -> None:
 
 
 def run_setup(args: argparse.Namespace, context: Context) -> int:
-    """`ecr-sso setup`."""
+    """`ecr-sso setup`: under the edit lock, so that the files are read as any other run
+    left them."""
     _check_flags(args)
+    with edit_lock(context):
+        return _setup(args, context)
+
+
+@contextmanager
+def edit_lock(context: Context) -> Iterator[None]:
+    """The one lock for changes to the user's files; says so when another run holds it.
+    Holding it, first undo a run that was killed between renaming its files."""
+
+    def waiting() -> None:
+        context.err.write("waiting for another ecr-sso to finish changing files...\n")
+        context.err.flush()
+
+    with editlock.hold(context.paths.state_dir, waiting=waiting):
+        undone = applying.recover(journal(context))
+        if undone:
+            context.err.write(
+                "note: an earlier ecr-sso run was stopped while it wrote files; its changes"
+                f" were undone: {', '.join(undone)}\n"
+            )
+        yield
+
+
+def journal(context: Context) -> str:
+    """Where `apply` notes the renames it is about to make."""
+    return os.path.join(context.paths.state_dir, applying.JOURNAL)
+
+
+def _setup(args: argparse.Namespace, context: Context) -> int:
     if args.ci:
         files = setup.read_files(context.paths, aws=False)
         hosts = setup.ci_hosts(args.registries, files.settings)
@@ -177,6 +226,7 @@ def run_setup(args: argparse.Namespace, context: Context) -> int:
     plan = setup.plan_setup(
         team, files, legacy=args.legacy, force=args.force, clean_auths=args.clean_auths
     )
+    plan = removal.prune(team, plan, remove=args.prune)
     result = _carry_out(plan, args, context)
     if plan.changed and not args.dry_run and team.sso is not None:
         how = (
@@ -203,6 +253,7 @@ def _check_flags(args: argparse.Namespace) -> None:
                 ("--region", args.region),
                 ("--legacy", args.legacy),
                 ("--clean-auths", args.clean_auths),
+                ("--prune", args.prune),
             )
             if given
         ]
@@ -274,17 +325,92 @@ def _discover(
 
 
 def run_teardown(args: argparse.Namespace, context: Context) -> int:
-    """`ecr-sso teardown`."""
-    files = setup.read_files(context.paths)
-    return _carry_out(setup.plan_teardown(files, force=args.force), args, context)
+    """`ecr-sso teardown`, under the edit lock: each file nobody changed since setup wrote
+    it is given back as it was before setup (deleted if setup created it); from the
+    others, our entries are removed."""
+    paths = context.paths
+    with edit_lock(context):
+        files = setup.read_files(paths)
+        record = originals.load(paths)
+        plan, outcomes = originals.restore(
+            removal.plan_teardown(files, force=args.force), paths, record
+        )
+        written = _write(plan, args, context)
+        if args.dry_run or (written is None and not record.files and not args.purge):
+            return 0
+        by_path = {outcome.path: outcome for outcome in outcomes}
+        for item in written or []:
+            context.out.write(_teardown_line(item, by_path.get(item.path)))
+        cleanup = originals.finish(
+            paths, record, outcomes, {w.path: w.backup for w in written or [] if w.backup}
+        )
+        purge.forget_logins(paths, _sessions_gone(files, paths), cleanup)
+        if args.purge:
+            purge.purge(paths, cleanup)
+    for path in cleanup.removed:
+        context.out.write(f"removed {path}\n")
+    for path, why in cleanup.kept:
+        context.out.write(f"kept {path}: {why}\n")
+    return 0
+
+
+def _teardown_line(written: applying.Written, outcome: originals.Outcome | None) -> str:
+    if outcome is None:
+        saved = f" (previous version: {written.backup})" if written.backup else ""
+        return f"wrote {written.path}{saved}\n"
+    if outcome.deleted:
+        return f"removed {written.path} (setup created it)\n"
+    if outcome.restored:
+        return f"restored {written.path} to what it held before setup\n"
+    return (
+        f"removed ecr-sso's entries from {written.path}: it was changed after setup, so it is"
+        f" not put back to its earlier bytes (previous version: {written.backup})\n"
+    )
+
+
+def _sessions_gone(files: setup.Files, paths: Paths) -> list[str]:
+    """The sso-sessions setup had added that the AWS config no longer defines."""
+    from credhelper.aws import config_editor
+
+    recorded = list(files.settings.managed.sso_sessions)
+    if not recorded:
+        return []
+    try:
+        aws = config_editor.read(paths.aws_config_file)
+        return [name for name in recorded if not aws.session_sections(name)]
+    except EcrSsoError:
+        return []
 
 
 # -- shared ----------------------------------------------------------------------------------
 
 
 def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> int:
+    """Setup's writing: show the plan, write it, and note what was written, so that
+    teardown can give each file back as it was."""
+    absent = originals.absent_folders(context.paths, [change.path for change in plan.files])
+    written = _write(plan, args, context)
+    for item in written or []:
+        saved = f" (previous version: {item.backup})" if item.backup else " (new)"
+        context.out.write(f"wrote {item.path}{saved}\n")
+    if written:
+        done = [originals.Done(w.path, w.old, w.new, w.backup) for w in written]
+        try:
+            originals.note_setup(context.paths, done, absent)
+        except OSError as err:
+            context.err.write(
+                f"note: could not record the files as they were before setup"
+                f" ({err.filename}: {err.strerror}); teardown will remove ecr-sso's entries"
+                " from them rather than give their earlier bytes back\n"
+            )
+    return 0
+
+
+def _write(
+    plan: setup.Plan, args: argparse.Namespace, context: Context
+) -> list[applying.Written] | None:
     """Show the plan; stop on conflicts; print diffs (--dry-run), or get consent where
-    needed and write."""
+    needed and write. None when nothing was written."""
     out, err = context.out, context.err
     for note in plan.notes:
         err.write(f"note: {note}\n")
@@ -293,20 +419,17 @@ def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> 
     setup.check_conflicts(plan)
     if not plan.changed:
         out.write("nothing to change\n")
-        return 0
+        return None
     if args.dry_run:
         for change in plan.files:
-            out.write(setup.diff(change))
+            out.write(diff(change))
         out.write("dry run: nothing was written\n")
-        return 0
+        return None
     if plan.consent and not args.yes:
         _consent(plan, context)
     for action in dict.fromkeys(plan.actions + plan.consent):
         out.write(f"{action}\n")
-    for written in setup.apply(plan):
-        saved = f" (previous version: {written.backup})" if written.backup else " (new)"
-        out.write(f"wrote {written.path}{saved}\n")
-    return 0
+    return applying.apply(plan, journal=journal(context))
 
 
 def _consent(plan: setup.Plan, context: Context) -> None:
@@ -321,40 +444,3 @@ def _consent(plan: setup.Plan, context: Context) -> None:
         )
     if not context.confirm("Make these changes?"):
         raise ConsentRequired("nothing was changed")
-
-
-# -- registries ----------------------------------------------------------------------------
-
-
-def run_registries(args: argparse.Namespace, context: Context) -> int:
-    """`ecr-sso registries`."""
-    from credhelper import settings
-    from credhelper.aws import config as aws_config
-
-    ours = settings.load(context.paths.config_file)
-    names = aws_config.read(context.paths.aws_config_file).profiles
-    rows = setup.registry_rows(ours, names)
-    if args.json:
-        as_json(context.out, [row.as_dict() for row in rows])
-        return 0
-    if not rows:
-        context.err.write(
-            f"no registries in {context.paths.config_file}; `ecr-sso setup` adds them\n"
-        )
-        return 0
-    table(
-        context.out,
-        ("HOST", "PROFILE", "ACCOUNT", "REGION", "KIND", "NOTE"),
-        [
-            (
-                row.host,
-                row.profile or "(by account)",
-                row.account,
-                row.region,
-                row.kind,
-                "profile not in the AWS config" if row.profile_in_aws_config is False else "",
-            )
-            for row in rows
-        ],
-    )
-    return 0

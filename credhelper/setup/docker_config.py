@@ -8,12 +8,21 @@ touched: it is the user's choice for every registry not listed in `credHelpers`.
 Written back with the indentation the file had (that of its first indented line), or, for
 a new or one-line file, as the docker CLI writes it: indented with one tab. A file we do
 not change is not written at all, so its bytes stay exactly as they are.
+
+Only what survives a read and a write is rewritten. Docker (Go's `encoding/json`) reads
+some things Python's `json` would lose: a key given twice (Go sees both blocks, we would
+keep the last), and a lone surrogate escape such as `"\ud800"` (Go reads U+FFFD, we could
+not write it back). Such a file is refused (`MalformedFile`, exit 2) naming the key.
+Numbers keep their text: `1e999`, `1.50` or a 5,000-digit integer are written back as
+they were, not as Python would print the value it read (`inf`, `1.5`, or an error).
+`NaN` and `Infinity` are not JSON, and docker refuses them: refused here too.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -58,11 +67,117 @@ class DockerConfig:
         return found
 
     def render(self, data: dict[str, Any]) -> bytes:
-        """`data` laid out like this file."""
-        text = json.dumps(data, indent=self.indent or "\t", ensure_ascii=False)
+        """`data` laid out like this file, numbers as they were written."""
+        raw: list[str] = []
+        mark = f"ecr-sso-number-{secrets.token_hex(8)}-"
+
+        def number(value: object) -> str:
+            if not isinstance(value, RawNumber):
+                raise TypeError(f"cannot write a {type(value).__name__}")
+            raw.append(value.text)
+            return f"{mark}{len(raw) - 1}"
+
+        text = json.dumps(data, indent=self.indent or "\t", ensure_ascii=False, default=number)
+        if raw:
+            text = re.sub(rf'"{mark}(\d+)"', lambda m: raw[int(m.group(1))], text)
         if self.trailing_newline:
             text += "\n"
         return text.encode("utf-8")
+
+
+class RawNumber:
+    """A JSON number whose text Python would not write back as it was (`1e999`, `1.50`,
+    `-0`, a very long integer): kept as text, and written back as that text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"RawNumber({self.text!r})"
+
+
+class _Object(dict[str, Any]):
+    """A JSON object as read, with the keys that appeared more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    found = _Object()
+    repeated = []
+    for key, value in pairs:
+        if key in found:
+            repeated.append(key)
+        found[key] = value
+    found.repeated = tuple(repeated)
+    return found
+
+
+def _float(text: str) -> float | RawNumber:
+    value = float(text)
+    return value if repr(value) == text else RawNumber(text)
+
+
+def _int(text: str) -> int | RawNumber:
+    # Python refuses to convert integers of more than 4,300 digits (a guard against slow
+    # conversions): keep those, like any integer Python would print differently, as text.
+    if len(text) > 100:
+        return RawNumber(text)
+    value = int(text)
+    return value if str(value) == text else RawNumber(text)
+
+
+def _constant(text: str) -> Any:
+    raise _NotJson(text)
+
+
+class _NotJson(Exception):
+    """`NaN`, `Infinity` or `-Infinity`, which Python reads and JSON (and docker) do not."""
+
+
+def _check(path: str, value: Any, where: str = "") -> None:
+    """Refuse what would not survive being written back: a key given twice, a string
+    with a lone surrogate. `where` is the key path so far, for the message."""
+    if isinstance(value, _Object):
+        if value.repeated:
+            raise MalformedFile(
+                f"{path}: key {_where(where, value.repeated[0])} appears twice. Docker reads"
+                " both, ecr-sso would keep only the last, so it will not rewrite this file;"
+                " merge them, then run this again"
+            )
+        for key, item in value.items():
+            if _lone_surrogate(key):
+                raise _surrogate(path, f"a key in {where or 'the top level'}")
+            _check(path, item, _where(where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check(path, item, f"{where}[{index}]")
+    elif isinstance(value, str) and _lone_surrogate(value):
+        raise _surrogate(path, f"the value of {where}")
+
+
+def _where(where: str, key: str) -> str:
+    shown = json.dumps(key, ensure_ascii=True)
+    return f"{where}.{shown}" if where else shown
+
+
+def _lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _surrogate(path: str, what: str) -> MalformedFile:
+    return MalformedFile(
+        f"{path}: {what} holds a lone surrogate escape (such as \\ud800), which docker"
+        " reads as U+FFFD and ecr-sso cannot write back; fix that string, then run this again"
+    )
 
 
 def read(path: str) -> DockerConfig:
@@ -83,11 +198,34 @@ def parse(path: str, data: bytes | None) -> DockerConfig:
         content: Any = {}
     else:
         try:
-            content = json.loads(text)
+            content = json.loads(
+                text,
+                object_pairs_hook=_pairs,
+                parse_float=_float,
+                parse_int=_int,
+                parse_constant=_constant,
+            )
         except json.JSONDecodeError as err:
             raise MalformedFile(
                 f"{path}, line {err.lineno} column {err.colno}: Docker's config is not"
                 f" valid JSON: {err.msg}"
+            ) from None
+        except RecursionError:
+            raise MalformedFile(
+                f"{path}: Docker's config is nested too deeply for ecr-sso to edit it safely"
+            ) from None
+        except _NotJson as err:
+            found = re.search(rf"(?<![\w\"]){re.escape(str(err))}", text)
+            line = text.count("\n", 0, found.start()) + 1 if found else "?"
+            raise MalformedFile(
+                f"{path}, line {line}: Docker's config is not valid JSON: {err} is not a"
+                " JSON number, and docker refuses it"
+            ) from None
+        try:
+            _check(path, content)
+        except RecursionError:
+            raise MalformedFile(
+                f"{path}: Docker's config is nested too deeply for ecr-sso to edit it safely"
             ) from None
     if not isinstance(content, dict):
         raise MalformedFile(f"{path}: Docker's config must be a JSON object")

@@ -95,6 +95,10 @@ class SettingsFile:
     #: Set by every edit; an unedited file renders as the bytes read.
     dirty: bool = False
 
+    def copy(self) -> SettingsFile:
+        """A fresh, independent parse of the bytes read, for a planner to edit."""
+        return parse(self.path, self.original)
+
     # -- the registry map --------------------------------------------------------------
 
     def set_registry(self, host: str, profile: str) -> None:
@@ -278,6 +282,7 @@ def parse(path: str, data: bytes | None) -> SettingsFile:
                 f"{path}, line {err.line}: not valid TOML: {str(err).split(' at line ')[0]}"
             ) from None
     plain = document.unwrap()
+    _refuse_repeated_hosts(plain, path)
     try:
         values = settings.parse(plain, path, text)
     except ConfigError as err:
@@ -289,6 +294,25 @@ def parse(path: str, data: bytes | None) -> SettingsFile:
         settings=values,
         managed=_managed(plain.get("managed", {}), path),
     )
+
+
+def _refuse_repeated_hosts(plain: Mapping[str, Any], path: str) -> None:
+    """The registry map and the aliases are read case-insensitively: two keys for one
+    host would leave one of them unused, and an edit would keep only one. Refused."""
+    for table in ("registries", "aliases"):
+        entries = plain.get(table)
+        if not isinstance(entries, dict):
+            continue
+        seen: dict[str, str] = {}
+        for key in entries:
+            host = str(key).strip().lower()
+            if host in seen:
+                raise MalformedFile(
+                    f"{path}: [{table}] has {seen[host]!r} and {key!r}, one host written"
+                    " twice (hosts are read without regard to case); keep one, then run"
+                    " this again"
+                )
+            seen[host] = str(key)
 
 
 def _managed(raw: Any, path: str) -> Managed:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from credhelper import atomic, private
+from credhelper import atomic, editlock, private
 from credhelper.aws.config import SsoSession
 from credhelper.paths import Paths
 
@@ -156,8 +156,9 @@ def read_login(paths: Paths, session: SsoSession) -> Login | None:
 
 def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
     """Write the token file exactly as the AWS CLI does (same keys, UTC timestamps),
-    atomically and 0600; return its path. `startUrl` is the configured start URL (for a
-    vanity URL, not the one it resolves to): it is what the AWS CLI matches."""
+    atomically and 0600, under the edit lock that setup and teardown take; return its path.
+    `startUrl` is the configured start URL (for a vanity URL, not the one it resolves to):
+    it is what the AWS CLI matches."""
     content: dict[str, str] = {
         "startUrl": session.start_url,
         "region": session.region,
@@ -173,7 +174,8 @@ def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
     path = token_path(paths, session.cache_name)
     # Only the leaf folders we create are ours to make private; ~/.aws is the user's.
     os.makedirs(paths.sso_cache_dir, mode=0o700, exist_ok=True)
-    atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
+    with editlock.hold(paths.state_dir):
+        atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
     return path
 
 

@@ -208,7 +208,9 @@ def test_with_pipx_on_path(tmp_path: Path) -> None:
     run_install(home, "--uninstall", env=env)
 
     assert not venv.exists()
-    assert list((home / ".local" / "bin").iterdir()) == []
+    # The bin folder did not exist before the install: gone with the links.
+    assert not (home / ".local" / "bin").exists()
+    assert not (home / ".local" / "share" / "ecr-sso").exists()
 
 
 def test_without_python_310_says_so(tmp_path: Path) -> None:

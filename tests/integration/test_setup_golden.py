@@ -9,6 +9,7 @@ gives back the input exactly, and so does teardown.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,15 @@ def teardown_ok() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def forget_setup_record(env: Env) -> None:
+    """Remove setup's record of the files before it (as a setup made by an older
+    version leaves things): teardown then removes our entries one by one."""
+    shutil.rmtree(env.home / ".local" / "state" / "ecr-sso" / "setup")
+
+
+@pytest.mark.parametrize("by_entries", [False, True], ids=["restored", "by-entries"])
 @pytest.mark.parametrize("case", cases("aws_config", ".ini"), ids=lambda p: p.stem)
-def test_aws_config(env: Env, case: Path) -> None:
+def test_aws_config(env: Env, case: Path, by_entries: bool) -> None:
     original = case.read_bytes()
     write(env.aws_config, original, mode=0o640)
 
@@ -60,8 +68,11 @@ def test_aws_config(env: Env, case: Path) -> None:
     unchanged = original if original.endswith(b"\n") else original + b"\n"
     assert editor.text().encode() == unchanged
 
+    if by_entries:
+        forget_setup_record(env)
     teardown_ok()
-    assert env.aws_config.read_bytes() == unchanged
+    # Given back as it was; removing our entries one by one adds only a final newline.
+    assert env.aws_config.read_bytes() == (unchanged if by_entries else original)
     assert env.aws_config.stat().st_mode & 0o777 == 0o640
 
 
@@ -96,7 +107,8 @@ def test_our_config(env: Env) -> None:
     assert env.config_file.read_bytes() == original
 
 
-def test_all_three_at_once_then_teardown(env: Env) -> None:
+@pytest.mark.parametrize("by_entries", [False, True], ids=["restored", "by-entries"])
+def test_all_three_at_once_then_teardown(env: Env, by_entries: bool) -> None:
     files = {
         env.aws_config: (GOLDEN / "aws_config" / "crlf.ini").read_bytes(),
         docker_config(env): (GOLDEN / "docker" / "docker-desktop.json").read_bytes(),
@@ -116,6 +128,8 @@ def test_all_three_at_once_then_teardown(env: Env) -> None:
         env.config_file.read_bytes()
         == (GOLDEN / "ecr-sso" / "hand-written.expected.toml").read_bytes()
     )
+    if by_entries:
+        forget_setup_record(env)
     teardown_ok()
     for path, content in files.items():
         assert path.read_bytes() == content, path

@@ -151,24 +151,27 @@ def test_killed_between_temp_file_and_rename(env: Env, team_file: Path, which: s
 
 
 def test_a_file_changed_under_setup_is_left_alone(env: Env, team_file: Path) -> None:  # noqa: F811
-    # A terminal prompt can wait a long time: a file edited meanwhile must not be replaced
-    # by a plan made from its old content. Simulated by editing the AWS config while the
-    # first file (our config) is written.
+    # Something other than ecr-sso (an editor) may change a file while setup works: a plan
+    # made from its old content must not replace it, and the files setup had already
+    # renamed into place get their old bytes back. Simulated by editing the AWS config
+    # while the temporary file of our config is written.
     place_files(env)
     script = """
 import os, sys
 from credhelper import atomic
-real = atomic.write_bytes
-def write_bytes(path, data, **kwargs):
-    if path.endswith(".toml"):
+real = atomic.write_temp
+edited = []
+def write_temp(path, data, **kwargs):
+    if path.endswith(".toml") and not edited:
+        edited.append(path)
         with open(sys.argv[1], "a") as handle:
             handle.write("\\n[profile late]\\nregion = eu-west-1\\n")
     return real(path, data, **kwargs)
-atomic.write_bytes = write_bytes
+atomic.write_temp = write_temp
 from credhelper.cli import main
 sys.exit(main(sys.argv[2:]))
 """
-    docker_before = docker_config(env).read_bytes()
+    before = snapshot([env.config_file, docker_config(env)])
 
     result = subprocess.run(
         [sys.executable, "-c", script, str(env.aws_config), "setup", "--from", str(team_file)],
@@ -180,13 +183,116 @@ sys.exit(main(sys.argv[2:]))
 
     assert result.returncode == 1
     assert result.stderr == (
-        f"ecr-sso: {env.aws_config} was changed by something else while ecr-sso was working,"
-        f" so it was left as it is; already written: {env.config_file}. Run the command again\n"
+        f"ecr-sso: {env.aws_config} was changed by something else while ecr-sso was working;"
+        " the files written before it were put back. Run the command again\n"
     )
     assert env.aws_config.read_text() == VALID_AWS + "\n[profile late]\nregion = eu-west-1\n"
-    assert docker_config(env).read_bytes() == docker_before
+    assert {p: s.content for p, s in snapshot([env.config_file, docker_config(env)]).items()} == {
+        p: s.content for p, s in before.items()
+    }
+    # Neither backups nor temporary files are left behind.
+    assert not list(env.config_file.parent.glob("*.bak-*"))
+    assert not list(env.config_file.parent.glob(".tmp-*"))
+    assert not list(env.aws_config.parent.glob(".tmp-*"))
 
     again = ecr_sso("setup", "--from", str(team_file))
     assert again.returncode == 0, again.stderr
     text = env.aws_config.read_text()
     assert text.startswith(VALID_AWS + "\n[profile late]\nregion = eu-west-1\n\n[sso-session")
+
+
+# -- what would not round-trip -----------------------------------------------------------------
+
+DOES_NOT_ROUND_TRIP = {
+    "docker-repeated-auths": (
+        "docker",
+        '{\n\t"auths": {"a.example": {}},\n\t"auths": {"b.example": {}}\n}\n',
+        ': key "auths" appears twice. Docker reads both',
+    ),
+    "docker-lone-surrogate": (
+        "docker",
+        '{\n\t"detachKeys": "\\ud800"\n}\n',
+        ': the value of "detachKeys" holds a lone surrogate escape',
+    ),
+    "docker-infinity": (
+        "docker",
+        '{\n\t"x": Infinity\n}\n',
+        ", line 2: Docker's config is not valid JSON: Infinity is not a JSON number",
+    ),
+    "aws-repeated-section": (
+        "aws",
+        "[default]\nregion = a\n\n[default]\noutput = json\n",
+        ", line 4: the AWS config is malformed: section [default] appears a second time",
+    ),
+    "aws-repeated-key": (
+        "aws",
+        "[default]\nregion = a\nregion = b\n",
+        ", line 3: the AWS config is malformed: key region appears a second time in [default]",
+    ),
+    "ours-repeated-key": ("ours", 'cache = "file"\ncache = "none"\n', ", line 2: not valid TOML"),
+    "ours-lone-surrogate": ("ours", 'x = "\\ud800"\n', ", line 1: not valid TOML"),
+    "ours-host-twice": (
+        "ours",
+        '[registries]\n"1.dkr.ecr.eu-west-1.amazonaws.com" = "a"\n'
+        '"1.DKR.ecr.eu-west-1.amazonaws.com" = "b"\n',
+        ": [registries] has '1.dkr.ecr.eu-west-1.amazonaws.com' and"
+        " '1.DKR.ecr.eu-west-1.amazonaws.com', one host written twice",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DOES_NOT_ROUND_TRIP))
+def test_what_would_not_round_trip_is_refused(env: Env, team_file: Path, case: str) -> None:  # noqa: F811
+    kind, content, message = DOES_NOT_ROUND_TRIP[case]
+    place_files(env)
+    path = {"aws": env.aws_config, "docker": docker_config(env), "ours": env.config_file}[kind]
+    write(path, content, mode=0o600)
+    before = snapshot(three_files(env))
+    listing = folder_listing(env)
+
+    result = ecr_sso("setup", "--from", str(team_file))
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"ecr-sso: {path}{message}")
+    assert result.stderr.count("\n") == 1
+    assert snapshot(three_files(env)) == before
+    assert folder_listing(env) == listing
+
+
+def test_numbers_docker_reads_are_written_back_as_they_were(env: Env, team_file: Path) -> None:  # noqa: F811
+    place_files(env)
+    numbers = '{\n\t"a": 1e999,\n\t"b": 1.50,\n\t"c": 123456789012345678901234567890\n}\n'
+    write(docker_config(env), numbers)
+
+    result = ecr_sso("setup", "--from", str(team_file))
+
+    assert result.returncode == 0, result.stderr
+    text = docker_config(env).read_text()
+    assert text.startswith(numbers.removesuffix("\n}\n") + ',\n\t"credHelpers": {')
+
+
+def test_a_run_killed_between_renames_is_undone_by_the_next(env: Env, team_file: Path) -> None:  # noqa: F811
+    place_files(env)
+    before = snapshot(three_files(env))
+
+    # Killed just before the last rename: our config and the AWS config are new already.
+    killed = run_killed_at(docker_config(env), "setup", "--from", str(team_file))
+    assert killed.returncode == -signal.SIGKILL
+    assert "[profile dev]" in env.aws_config.read_text()
+
+    # The next run that takes the lock puts them back first: the three files are all old.
+    result = ecr_sso("teardown", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "note: an earlier ecr-sso run was stopped while it wrote files; its changes were"
+        f" undone: {env.config_file}, {env.aws_config}\n"
+    )
+    assert result.stdout == "nothing to change\n"
+    assert {p: s.content for p, s in snapshot(three_files(env)).items()} == {
+        p: s.content for p, s in before.items()
+    }
+    for path in three_files(env):
+        assert not list(path.parent.glob("*.bak-*")), path
+        assert not list(path.parent.glob(".tmp-*")), path
+    assert not (env.home / ".local" / "state" / "ecr-sso" / "transaction.json").exists()

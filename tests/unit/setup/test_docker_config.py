@@ -125,3 +125,65 @@ def test_docker_py_reads_what_we_render(tmp_path: Path) -> None:
         "europe-docker.pkg.dev": "gcloud",
         "h.example": "ecr-sso",
     }
+
+
+# -- what would not survive a read and a write is refused, or kept as written --------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"auths": {"a": {}}, "auths": {"b": {}}}',
+            'key "auths" appears twice. Docker reads both, ecr-sso would keep only the last',
+        ),
+        (
+            '{"proxies": {"default": {"httpProxy": "x", "httpProxy": "y"}}}',
+            'key "proxies"."default"."httpProxy" appears twice',
+        ),
+        ('{"x": [{"k": 1, "k": 2}]}', 'key "x"[0]."k" appears twice'),
+        ('{"detachKeys": "\\ud800"}', 'the value of "detachKeys" holds a lone surrogate escape'),
+        ('{"a": {"\\udfff": 1}}', 'a key in "a" holds a lone surrogate escape'),
+    ],
+)
+def test_what_docker_reads_differently_is_refused(text: str, message: str) -> None:
+    with pytest.raises(MalformedFile) as caught:
+        docker_config.parse(PATH, text.encode())
+    assert str(caught.value).startswith(f"{PATH}: {message}")
+
+
+@pytest.mark.parametrize(("constant", "line"), [("NaN", 2), ("Infinity", 3), ("-Infinity", 2)])
+def test_nan_and_infinity_are_not_json(constant: str, line: int) -> None:
+    text = (
+        '{\n\t"a": 1,\n\t"b": X\n}'.replace("X", constant)
+        if line == 3
+        else ('{\n\t"a": X\n}'.replace("X", constant))
+    )
+    with pytest.raises(MalformedFile) as caught:
+        docker_config.parse(PATH, text.encode())
+    assert str(caught.value) == (
+        f"{PATH}, line {line}: Docker's config is not valid JSON: {constant} is not a JSON"
+        " number, and docker refuses it"
+    )
+
+
+def test_numbers_keep_their_text() -> None:
+    numbers = ["1e999", "1.50", "-0", "1E5", "0.1000000000000000055511151231257827", "7" * 5000]
+    text = "{\n\t" + ",\n\t".join(f'"n{i}": {n}' for i, n in enumerate(numbers)) + "\n}\n"
+    config = docker_config.parse(PATH, text.encode())
+    data = dict(config.data)
+    data["credHelpers"] = {"h": "ecr-sso"}
+
+    written = config.render(data).decode()
+
+    assert written == text.replace("\n}\n", ',\n\t"credHelpers": {\n\t\t"h": "ecr-sso"\n\t}\n}\n')
+    assert config.render(config.data) == text.encode()
+
+
+def test_nesting_too_deep_to_edit_is_refused() -> None:
+    text = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(MalformedFile) as caught:
+        docker_config.parse(PATH, text.encode())
+    assert str(caught.value) == (
+        f"{PATH}: Docker's config is nested too deeply for ecr-sso to edit it safely"
+    )

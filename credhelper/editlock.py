@@ -1,0 +1,104 @@
+"""The one lock every change to the user's files takes: `setup`, `teardown`, the token
+file a sign-in writes, and the uninstall.
+
+A second run waits for the first, then reads the files as the first left them, so both
+runs' changes land. The lock is a file in our state folder, locked with `flock` (released
+by the kernel when its holder exits, even when killed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+from credhelper.errors import EcrSsoError, NotWritable
+
+NAME = "edit.lock"
+#: How long a run waits before it says so.
+SAY_AFTER_SECONDS = 1.0
+#: A person may be reading a prompt of the other run: wait long, but not forever.
+TIMEOUT_SECONDS = 600.0
+
+
+def lock_path(state_dir: str) -> str:
+    """Where the lock file is."""
+    return os.path.join(state_dir, NAME)
+
+
+@contextlib.contextmanager
+def hold(
+    state_dir: str,
+    *,
+    waiting: Callable[[], None] | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Iterator[None]:
+    """Hold the lock for the `with` block. `waiting` is called once, when the lock has
+    been busy for `SAY_AFTER_SECONDS`; `EcrSsoError` after `timeout` seconds."""
+    from credhelper import atomic
+
+    path = lock_path(state_dir)
+    try:
+        atomic.ensure_private_dir(state_dir)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as err:
+        raise NotWritable(
+            f"cannot create ecr-sso's lock {path}: {err.strerror} ({err.filename});"
+            " nothing was changed"
+        ) from None
+    try:
+        start = time.monotonic()
+        said = waiting is None
+        delay = 0.005
+        while not _try_lock(fd):
+            waited = time.monotonic() - start
+            if not said and waited >= SAY_AFTER_SECONDS:
+                said = True
+                assert waiting is not None  # noqa: S101 - `said` is False only with a callback
+                waiting()
+            if waited >= timeout:
+                raise EcrSsoError(
+                    f"another ecr-sso has been changing files for over {timeout:.0f} s (it"
+                    f" holds {path}); let it finish, or end it, then run this again"
+                )
+            # Waiting for another process: back off up to 100 ms.
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_UN)
