@@ -22,6 +22,7 @@ from credhelper.cli import (
     login_cmd,
     promote_cmd,
     pullthrough_cmd,
+    registries_cmd,
     repos_cmd,
     rewrite_cmd,
     setup_cmd,
@@ -43,6 +44,7 @@ Docker runs `docker-credential-ecr-sso` for every pull and push to a registry wh
 #: diagnosis.
 COMMAND_GROUPS = (
     setup_cmd,
+    registries_cmd,
     login_cmd,
     repos_cmd,
     rewrite_cmd,

@@ -14,7 +14,6 @@ from credhelper.cli.context import Context
 if TYPE_CHECKING:
     from credhelper.repos.promote import Outcome
 
-ORDER = 36
 
 _DESCRIPTION = """\
 Copy IMAGE (REPO[:TAG|@DIGEST] in the --from profile's registry) to the registry of each

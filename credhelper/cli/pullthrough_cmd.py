@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from credhelper.repos.target import Target
     from credhelper.repos.teamkeys import PullThrough
 
-ORDER = 37
 
 _DESCRIPTION = """\
 ECR's pull-through cache for Docker Hub, so public images (python, nginx, bitnami/redis)

@@ -13,7 +13,6 @@ from credhelper.cli.context import Context
 from credhelper.repos.rewrite import plan
 from credhelper.repos.rewrite.files import FileResult
 
-ORDER = 35
 
 _DESCRIPTION = """\
 Find image references in Dockerfiles and Containerfiles (FROM, COPY --from, ARG defaults a
