@@ -13,7 +13,6 @@ from credhelper.cli.context import Context
 from credhelper.repos.rewrite import plan
 from credhelper.repos.rewrite.files import FileResult
 
-
 _DESCRIPTION = """\
 Find image references in Dockerfiles and Containerfiles (FROM, COPY --from, ARG defaults a
 FROM uses), compose files, Kubernetes manifests, Helm values (image, repository + tag),
