@@ -4,6 +4,7 @@ The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
 
     cache = "file"            # "file" (default), "keyring" or "none"
     auto_login = true
+    get_timeout_seconds = 20  # a token fetch's overall deadline, retries and refresh included
     default_profile = "dev"   # for the repository commands
     dockerhub_org = "connectedhome"
 
@@ -33,6 +34,9 @@ from credhelper.errors import ConfigError, EcrSsoError
 from credhelper.registry import Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
+DEFAULT_GET_TIMEOUT = 20.0
+#: A `get` that needs longer than this is not waiting for AWS any more.
+MAX_GET_TIMEOUT = 3600.0
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 _REGION = re.compile(r"[a-z]+(?:-[a-z0-9]+)*-[0-9]+", re.ASCII)
 
@@ -56,6 +60,8 @@ class Settings:
     aliases: dict[str, Alias] = field(default_factory=dict)
     cache: str = "file"
     auto_login: bool = True
+    #: Seconds a `get` that must ask AWS may take in all (see credhelper.deadline).
+    get_timeout: float = DEFAULT_GET_TIMEOUT
     default_profile: str | None = None
     # Docker Hub organisation whose images moved to ECR (`ecr-sso url`, `migrate`).
     dockerhub_org: str | None = None
@@ -118,6 +124,16 @@ def parse(document: dict[str, Any], path: str = "<config>") -> Settings:
             f"{path}: cache must be one of {', '.join(CACHE_BACKENDS)}, not {cache!r}"
         )
     auto_login = _optional(document, "auto_login", bool, path)
+    get_timeout = document.get("get_timeout_seconds", DEFAULT_GET_TIMEOUT)
+    if (
+        isinstance(get_timeout, bool)
+        or not isinstance(get_timeout, (int, float))
+        or not 0 < get_timeout <= MAX_GET_TIMEOUT
+    ):
+        raise ConfigError(
+            f"{path}: get_timeout_seconds must be a number of seconds above 0 and at most"
+            f" {MAX_GET_TIMEOUT:g}"
+        )
     registries: dict[str, str] = {}
     for host, profile in _table(document, "registries", path).items():
         if not isinstance(profile, str) or not profile:
@@ -145,6 +161,7 @@ def parse(document: dict[str, Any], path: str = "<config>") -> Settings:
         aliases=aliases,
         cache=cache,
         auto_login=True if auto_login is None else auto_login,
+        get_timeout=float(get_timeout),
         default_profile=_optional(document, "default_profile", str, path),
         dockerhub_org=_optional(document, "dockerhub_org", str, path),
         raw=document,

@@ -61,18 +61,23 @@ def make_session(profile: str | None) -> Any:
             user_agent_extra=user_agent(),
         )
     )
+    from credhelper.aws import replies
+
+    replies.watch(session)
     return session
 
 
 def make_client(session: Any, registry: Registry) -> Any:
     """The ECR or ECR Public client for `registry`: its region, FIPS endpoints for FIPS
-    hosts. Creating it makes no AWS call."""
+    hosts. For other hosts FIPS is botocore's own setting (`AWS_USE_FIPS_ENDPOINT`,
+    `use_fips_endpoint` in the profile), never turned off here. Creating it makes no AWS
+    call."""
     from botocore.config import Config
 
     return session.create_client(
         registry.service,
         region_name=registry.region,
-        config=Config(use_fips_endpoint=registry.fips),
+        config=Config(use_fips_endpoint=True) if registry.fips else None,
     )
 
 

@@ -46,12 +46,21 @@ def build(environ: os._Environ[str] | dict[str, str]) -> Helper:
             profile, error, retry, paths=paths, settings=settings, environ=environ
         )
 
+    def refresh_then_fetch(registry: Registry, profile: str | None) -> Token:
+        from credhelper.aws import replies
+        from credhelper.sso import refresh_lock
+
+        with replies.translated():
+            # One SSO refresh per sso-session across processes, before botocore would race.
+            refresh_lock.refresh_if_due(paths, refresh_lock.profile_of(profile, environ))
+            return fetch(registry, profile)
+
     return Helper(
         paths=paths,
         settings=settings,
         environ=environ,
         cache=open_cache(backend, paths.cache_dir),
-        fetch=fetch,
+        fetch=refresh_then_fetch,
         credstore=CredStore(paths.data_dir),
         sign_in=sign_in,
     )
@@ -74,7 +83,14 @@ def run(action: str, data: bytes) -> int:
             return 1
         helper = build(os.environ)
         if action == "get":
-            creds = helper.get(protocol.read_server_url(data))
+            server_url = protocol.read_server_url(data)
+            from credhelper import deadline
+
+            deadline.arm(helper.settings.get_timeout, _subject(server_url))
+            try:
+                creds = helper.get(server_url)
+            finally:  # the answer or the error line, never also the timeout line
+                deadline.disarm()
             from credhelper.helper.fastpath import credentials_json
 
             out.write(credentials_json(creds.server_url, creds.username, creds.secret))
@@ -104,3 +120,11 @@ def run(action: str, data: bytes) -> int:
         )
         return 1
     return 0
+
+
+def _subject(server_url: str) -> str:
+    """The registry a `get` is for, as the timeout line names it."""
+    from credhelper.registry import parse_address
+
+    address = parse_address(server_url)
+    return address.netloc if address is not None else "the registry"

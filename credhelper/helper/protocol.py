@@ -16,6 +16,8 @@ USAGE = f"Usage: {PROGRAM} <{'|'.join(ACTIONS)}>"
 # No server URL, Docker path or store payload is anywhere near this; more is hostile input.
 MAX_INPUT = 64 * 1024
 NO_SERVER_URL = "no credentials server URL"
+#: docker-credential-helpers' answer to a `store` without a username.
+NO_USERNAME = "no credentials username"
 
 
 def read_server_url(data: bytes) -> str:
@@ -55,6 +57,8 @@ def read_store(data: bytes) -> tuple[str, str, str]:
     server_url = fields[0].strip(" \t\r\n\v\f")
     if not server_url:
         raise UsageError(NO_SERVER_URL)
+    if not fields[1]:
+        raise UsageError(NO_USERNAME)
     return server_url, fields[1], fields[2]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from credhelper.aws import profiles
-from credhelper.errors import CredentialsNotFound, LoginRequired
+from credhelper.errors import ConfigError, CredentialsNotFound, LoginRequired
 from credhelper.helper import fastpath
 from credhelper.helper.credstore import CredStore
 from credhelper.helper.tokens import Token
@@ -240,8 +240,11 @@ class Helper:
             log.info("docker login to %s as %r: accepted, not cached", address.netloc, username)
             return
         token = Token(ECR_USERNAME, secret, self.clock() + STORED_TOKEN_LIFETIME)
-        with self.cache.lock(target.key):
-            self.cache.put(target.key, token)
+        try:
+            with self.cache.lock(target.key):
+                self.cache.put(target.key, token)
+        except OSError as err:  # `docker login` must say the token was not kept
+            raise self._unusable_cache(err) from None
         self._leave_route(target)
 
     def erase(self, server_url: str) -> None:
@@ -253,8 +256,21 @@ class Helper:
         if target is None:
             self.credstore.delete(address.netloc)
             return
-        with self.cache.lock(target.key):
-            self.cache.delete(target.key)
+        try:
+            with self.cache.lock(target.key):
+                self.cache.delete(target.key)
+        except OSError as err:
+            raise self._unusable_cache(err) from None
+
+    def _unusable_cache(self, err: OSError) -> ConfigError:
+        """One line for a token cache folder that cannot be used (a file where the folder
+        should be, no permission, a full disk)."""
+        reason = err.strerror or type(err).__name__
+        where = f" ({err.filename})" if err.filename else ""
+        return ConfigError(
+            f"cannot use the token cache in {self.paths.cache_dir}: {reason}{where}; fix it,"
+            " or set ECR_SSO_CACHE_DIR to another folder"
+        )
 
     def list(self) -> dict[str, str]:
         """server URL → username of everything we know; never calls AWS."""

@@ -259,7 +259,11 @@ def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
     path = sso_cache.token_path(paths, session.cache_name)
     # Only the leaf folders we create are ours to make private; ~/.aws is the user's.
     os.makedirs(paths.sso_cache_dir, mode=0o700, exist_ok=True)
-    atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
+    from credhelper.sso.refresh_lock import session_lock
+
+    # A refresh in another process must not write over this login, nor this over its.
+    with session_lock(paths, session.cache_name):
+        atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
     return path
 
 
