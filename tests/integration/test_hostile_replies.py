@@ -178,8 +178,8 @@ def test_the_deadline_setting_is_checked(env: Env, sso: SSO, run_helper: RunHelp
 
 def test_a_fast_answer_is_not_cut(env: Env, sso: SSO, aws: FakeAWS, run_helper: RunHelper) -> None:
     sso.login()
-    env.write_config("get_timeout_seconds = 3\n")
-    aws.ecr_delay = 1.0
+    env.write_config("get_timeout_seconds = 10\n")
+    aws.ecr_delay = 0.5  # a slow AWS, well inside the deadline
 
     assert answer(run_helper("get", DEV))["Secret"] == DEV_SECRET
 
