@@ -10,6 +10,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -265,11 +266,17 @@ class Helper:
     def _unusable_cache(self, err: OSError) -> ConfigError:
         """One line for a token cache folder that cannot be used (a file where the folder
         should be, no permission, a full disk)."""
-        reason = err.strerror or type(err).__name__
-        where = f" ({err.filename})" if err.filename else ""
+        folder = self.paths.cache_dir
+        culprit = str(err.filename) if err.filename else None
+        if culprit is not None and os.path.lexists(culprit) and not os.path.isdir(culprit):
+            # mkdir says "File exists" here, which reads as if all were well.
+            what = "it" if culprit == folder else culprit
+            reason = f"{what} is a file, not a folder"
+        else:
+            reason = (err.strerror or type(err).__name__) + (f" ({culprit})" if culprit else "")
         return ConfigError(
-            f"cannot use the token cache in {self.paths.cache_dir}: {reason}{where}; fix it,"
-            " or set ECR_SSO_CACHE_DIR to another folder"
+            f"cannot use the token cache in {folder}: {reason}; fix it, or set"
+            " ECR_SSO_CACHE_DIR to another folder"
         )
 
     def list(self) -> dict[str, str]:

@@ -240,8 +240,10 @@ def test_store_and_erase_with_a_file_where_the_cache_folder_should_be(
 
     line = error_line(run_helper(action, stdin, env={"ECR_SSO_CACHE_DIR": str(blocker)}))
 
-    assert line.startswith(f"cannot use the token cache in {blocker}: "), line
-    assert line.endswith("; fix it, or set ECR_SSO_CACHE_DIR to another folder")
+    assert line == (
+        f"cannot use the token cache in {blocker}: it is a file, not a folder; fix it, or"
+        " set ECR_SSO_CACHE_DIR to another folder"
+    )
     assert "a-token" not in line
     assert blocker.read_text() == ""
 
