@@ -83,20 +83,21 @@ def refresh_if_due(
     session = flows.AwsConfig.read(paths).session_or_none(profile)
     if session is None or session.legacy:
         return  # legacy profiles are never refreshed, by botocore either
-    if not _due(flows.read_login(paths, session), clock()):
+    if not due(flows.read_login(paths, session), clock()):
         return
     from credhelper import deadline
 
     deadline.waiting_for(f"the refresh of {session.label} by another ecr-sso")
     with session_lock(paths, session.cache_name):
         login = flows.read_login(paths, session)  # another process may have refreshed it
-        if login is None or not _due(login, clock()):
+        if login is None or not due(login, clock()):
             log.info("%s was refreshed by another process", session.label)
             return
         _refresh(paths, profile, session, login, clock)
 
 
-def _due(login: flows.Login | None, now: float) -> bool:
+def due(login: flows.Login | None, now: float) -> bool:
+    """Whether botocore would refresh `login` at `now`, and could."""
     return login is not None and login.refreshable(now) and now >= login.expires_at - REFRESH_WINDOW
 
 
