@@ -125,6 +125,9 @@ def check_raw(label: str, endpoint: str, status: int, headers: Any, body: Any) -
     code = f"HTTP {status} " if status != 200 else ""
     if "html" in content_type or body.lstrip()[:1] == b"<":
         raise BadReply(f"{where} answered {code}with an HTML page: a proxy or captive portal?")
+    if 300 <= status < 400:
+        # None of these operations ever redirects; captive portals and proxies do.
+        raise BadReply(f"{where} answered {code}(a redirect): a proxy or captive portal?")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -46,6 +46,7 @@ def test_a_good_reply_passes() -> None:
     [
         (b"<html>login</html>", {"content-type": "text/html"}, 200, "answered with an HTML page"),
         (b"<html>moved</html>", {}, 302, "answered HTTP 302 with an HTML page"),
+        (b"", {"location": "http://portal"}, 307, "answered HTTP 307 (a redirect): a proxy"),
         (b"\xff\xfe", JSON, 200, "answered with bytes that are not UTF-8 text"),
         (b'{"authorizationData": [', JSON, 200, "answered with a body that is not JSON"),
         (b"[]", JSON, 200, "answered with JSON that is not an object"),
