@@ -76,6 +76,7 @@ def setup(log_dir: str, environ: Mapping[str, str]) -> str:
     try:
         atomic.ensure_private_dir(log_dir)
         _rotate(path)
+        _create_private(path)
         handler: logging.Handler = logging.FileHandler(path, delay=True, encoding="utf-8")
         layout = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
         if level <= logging.DEBUG:
@@ -92,6 +93,19 @@ def setup(log_dir: str, environ: Mapping[str, str]) -> str:
     if invalid is not None:
         raise invalid
     return path
+
+
+def _create_private(path: str) -> None:
+    """Create the log 0600 from the start (FileHandler would create it with the umask's
+    mode, 0644 for most): it names registries, profiles and roles. A log left readable by
+    an older version is made private too; it is our own file in our own folder."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        loose = os.fstat(fd).st_mode & 0o077
+    finally:
+        os.close(fd)
+    if loose:
+        os.chmod(path, 0o600)
 
 
 def _rotate(path: str) -> None:

@@ -4,6 +4,7 @@ The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
 
     cache = "file"            # "file" (default), "keyring" or "none"
     auto_login = true
+    get_timeout_seconds = 20  # a token fetch's overall deadline, retries and refresh included
     default_profile = "dev"   # for the repository commands
     dockerhub_org = "connectedhome"
 
@@ -35,14 +36,16 @@ from credhelper.errors import ConfigError, EcrSsoError
 from credhelper.registry import REGION, Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
-#: Every top-level key of the file; `login_timeout` is read by the sign-in code, `managed`
-#: by the setup code, `promote` and `pull_through` by credhelper.repos.teamkeys (strictly).
+#: Every top-level key of the file; `login_timeout` is read by the sign-in code,
+#: `get_timeout_seconds` by credhelper.deadline, `managed` by the setup code, `promote` and
+#: `pull_through` by credhelper.repos.teamkeys (strictly).
 KEYS = (
     "cache",
     "auto_login",
     "default_profile",
     "dockerhub_org",
     "login_timeout",
+    "get_timeout_seconds",
     "registries",
     "aliases",
     "managed",
@@ -50,6 +53,10 @@ KEYS = (
     "pull_through",
 )
 ALIAS_KEYS = ("account", "region", "profile")
+
+DEFAULT_GET_TIMEOUT = 20.0
+#: A `get` that needs longer than this is not waiting for AWS any more.
+MAX_GET_TIMEOUT = 3600.0
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 
 
@@ -74,6 +81,8 @@ class Settings:
     auto_login: bool = True
     # Seconds a sign-in from inside docker waits for the browser (None: the default).
     login_timeout: float | None = None
+    #: Seconds a `get` that must ask AWS may take in all (see credhelper.deadline).
+    get_timeout: float = DEFAULT_GET_TIMEOUT
     default_profile: str | None = None
     # Docker Hub organisation whose images moved to ECR (`ecr-sso url`, `migrate`).
     dockerhub_org: str | None = None
@@ -144,6 +153,16 @@ def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> S
             raise ConfigError(f"{path}: login_timeout must be a number of seconds")
         if not 0 < login_timeout < 86400:
             raise ConfigError(f"{path}: login_timeout must be above 0 seconds (and below a day)")
+    get_timeout = document.get("get_timeout_seconds", DEFAULT_GET_TIMEOUT)
+    if (
+        isinstance(get_timeout, bool)
+        or not isinstance(get_timeout, (int, float))
+        or not 0 < get_timeout <= MAX_GET_TIMEOUT
+    ):
+        raise ConfigError(
+            f"{path}: get_timeout_seconds must be a number of seconds above 0 and at most"
+            f" {MAX_GET_TIMEOUT:g}"
+        )
     registries: dict[str, str] = {}
     for host, profile in _table(document, "registries", path).items():
         if not isinstance(profile, str) or not profile:
@@ -173,6 +192,7 @@ def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> S
         cache=cache,
         auto_login=True if auto_login is None else auto_login,
         login_timeout=None if login_timeout is None else float(login_timeout),
+        get_timeout=float(get_timeout),
         default_profile=_optional(document, "default_profile", str, path),
         dockerhub_org=_optional(document, "dockerhub_org", str, path),
         raw=document,

@@ -23,11 +23,16 @@ with the session token issued with it.
 
 Registry passwords are deterministic (`FakeAWS.password`), so a test knows in advance what a
 client must present to a registry.
+
+`misbehave(operation, kind)` makes one operation answer like a hostile network instead (a
+captive portal's HTML page, a cut-off body, bytes that are not UTF-8, a reply of the wrong
+shape, or a server that drips one byte at a time); see `MISBEHAVIOURS`.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -62,6 +67,42 @@ _JSON_11 = "application/x-amz-json-1.1"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
+#: How `misbehave` can spoil an operation's successful answer:
+#: - "html": 200 with a captive portal's HTML page;
+#: - "truncated": the JSON body cut in half and the connection closed (Content-Length
+#:   promises the whole body);
+#: - "cut-json": the JSON body cut in half, Content-Length saying so (a proxy that cut it);
+#: - "not-utf8": a JSON content type, bytes that are not UTF-8;
+#: - "empty": the reply's payload empty (`authorizationData: []`, `{}` elsewhere);
+#: - "not-base64": an authorization token that is not base64 of `user:password`;
+#: - "no-colon": base64 of a token without the `user:` part;
+#: - "no-expiry": the expiry left out (`expiresAt`, `expiration`, `expiresIn`);
+#: - "drip": the real answer, one byte every `drip_interval` seconds.
+MISBEHAVIOURS = (
+    "html",
+    "truncated",
+    "cut-json",
+    "not-utf8",
+    "empty",
+    "not-base64",
+    "no-colon",
+    "no-expiry",
+    "drip",
+)
+#: Where each operation is served: its X-Amz-Target (JSON protocol) or path (REST).
+_ROUTE_KEYS = {
+    GET_ROLE_CREDENTIALS: "/federation/credentials",
+    ECR_GET_AUTHORIZATION_TOKEN: f"{_ECR_TARGET}.GetAuthorizationToken",
+    ECR_PUBLIC_GET_AUTHORIZATION_TOKEN: f"{_ECR_PUBLIC_TARGET}.GetAuthorizationToken",
+    "RegisterClient": "/client/register",
+    "StartDeviceAuthorization": "/device_authorization",
+    "CreateToken": "/token",
+}
+_CAPTIVE_PORTAL = (
+    b"<!DOCTYPE html>\n<html><head><title>Welcome to Hotel WiFi</title></head>"
+    b"<body><form action='/login'>Accept the terms to continue</form></body></html>\n"
+)
+
 
 @dataclass(frozen=True)
 class Call:
@@ -91,6 +132,9 @@ class Response:
     body: dict[str, Any]
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    #: One of MISBEHAVIOURS the server applies to the bytes it sends ("html", "truncated",
+    #: "cut-json", "not-utf8", "drip"), or None.
+    misbehaviour: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,9 +161,11 @@ class FakeAWS:
     Knobs, all restored to their defaults by `reset()`:
     `deny_ecr` (registry accounts, or `PUBLIC`, whose token is refused with
     AccessDeniedException), `throttle` (the next N ECR or ECR Public calls answer
-    ThrottlingException), `ecr_delay` (seconds every ECR call waits before answering) and
-    `token_ttl` (seconds an ECR token lives). State, also cleared by `reset()`: `calls`, the
-    registered SSO tokens, the forbidden roles and the issued role credentials.
+    ThrottlingException), `ecr_delay` (seconds every ECR call waits before answering),
+    `token_ttl` (seconds an ECR token lives), the misbehaving operations (`misbehave`) and
+    `drip_interval` (seconds between the bytes of a "drip" answer). State, also cleared by
+    `reset()`: `calls`, the registered SSO tokens, the forbidden roles and the issued role
+    credentials.
     """
 
     def __init__(self) -> None:
@@ -138,6 +184,8 @@ class FakeAWS:
         self.throttle = 0
         self.ecr_delay = 0.0
         self.token_ttl = DEFAULT_TOKEN_TTL
+        self.drip_interval = 1.5
+        self._misbehaving: dict[str, str] = {}
         self._reset_hooks: list[Callable[[], None]] = []
         # Later operations (SSO-OIDC's RegisterClient, StartDeviceAuthorization, CreateToken
         # and the /authorize page) are added here, one line each.
@@ -196,6 +244,8 @@ class FakeAWS:
             self.throttle = 0
             self.ecr_delay = 0.0
             self.token_ttl = DEFAULT_TOKEN_TTL
+            self.drip_interval = 1.5
+            self._misbehaving = {}
         for hook in self._reset_hooks:
             hook()
 
@@ -209,6 +259,15 @@ class FakeAWS:
     def revoke_sso_token(self, token: str) -> None:
         with self._lock:
             self._sso_tokens.discard(token)
+
+    def misbehave(self, operation: str, kind: str) -> None:
+        """Spoil every successful answer of `operation` (GetAuthorizationToken,
+        GetRoleCredentials, CreateToken, ...) in the way `kind` (one of MISBEHAVIOURS)
+        names. Errors are still answered as usual."""
+        if kind not in MISBEHAVIOURS:
+            raise ValueError(f"unknown misbehaviour {kind!r}")
+        with self._lock:
+            self._misbehaving[_ROUTE_KEYS[operation]] = kind
 
     def forbid_role(self, account: str, role: str) -> None:
         """GetRoleCredentials for this role answers 403 ForbiddenException."""
@@ -251,7 +310,14 @@ class FakeAWS:
         else:
             operation = self._rest_routes.get((request.method, request.path))
         if operation is not None:
-            return operation(request)
+            response = operation(request)
+            with self._lock:
+                kind = self._misbehaving.get(target if target is not None else request.path)
+            if kind is None or response.status != 200:
+                return response
+            return dataclasses.replace(
+                response, body=_spoil(response.body, kind), misbehaviour=kind
+            )
         akid, region = _scope(request)
         self._record(
             Call(
@@ -449,12 +515,56 @@ class FakeAWS:
         )
 
 
+def _spoil(body: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A successful reply's payload spoiled as `kind` says (the byte-level kinds are the
+    server's business and leave it as it is)."""
+    data = json.loads(json.dumps(body))  # a deep copy
+    entries = data.get("authorizationData")
+    # ECR answers a list of entries, ECR Public one entry.
+    items = entries if isinstance(entries, list) else [entries] if entries else []
+    if kind == "empty":
+        if "authorizationData" in data:
+            return {"authorizationData": [] if isinstance(entries, list) else {}}
+        return {}
+    if kind == "not-base64":
+        for item in items:
+            item["authorizationToken"] = "%%% this is not base64 %%%"
+    elif kind == "no-colon":
+        for item in items:
+            item["authorizationToken"] = base64.b64encode(b"no-user-part").decode()
+    elif kind == "no-expiry":
+        for item in items:
+            item.pop("expiresAt", None)
+        data.get("roleCredentials", {}).pop("expiration", None)
+        data.pop("expiresIn", None)
+    return data
+
+
 def _scope(request: Request) -> tuple[str | None, str | None]:
     """The access key id and region of a SigV4-signed request, or (None, None)."""
     match = _CREDENTIAL_SCOPE.search(request.headers.get("Authorization") or "")
     if match is None:
         return None, None
     return match.group(1), match.group(2)
+
+
+class _Buffer:
+    """A stand-in for a handler's `wfile` that keeps what is written."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def close(self) -> None:
+        return None
+
+    def write(self, data: bytes) -> int:
+        self.data += data
+        return len(data)
+
+    def flush(self) -> None:
+        return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -494,15 +604,47 @@ class _Handler(BaseHTTPRequestHandler):
             # behind a slow test instead of failing it at once.
             response = json_error("FakeAWSInternalError", f"{type(error).__name__}: {error}")
         payload = json.dumps(response.body).encode()
+        kind = response.misbehaviour
+        content_type, length = response.content_type, len(payload)
+        if kind == "html":
+            payload, content_type, length = _CAPTIVE_PORTAL, "text/html", len(_CAPTIVE_PORTAL)
+        elif kind == "truncated":
+            payload = payload[: len(payload) // 2]
+        elif kind == "cut-json":
+            payload = payload[: len(payload) // 2]
+            length = len(payload)
+        elif kind == "not-utf8":
+            payload = b'{"authorizationData": "\xff\xfe\xfa broken \xc3\x28"}'
+            length = len(payload)
+        if kind == "drip":
+            # Collect the whole answer, then send it a byte at a time.
+            self.wfile = _Buffer()  # type: ignore[assignment]
         self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if kind == "truncated":
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+        if kind == "drip":
+            self._drip(bytes(self.wfile.data), fake.drip_interval)  # type: ignore[attr-defined]
+
+    def _drip(self, data: bytes, interval: float) -> None:
+        """Send `data` one byte every `interval` seconds, as a server on a dying link
+        would; each byte is enough to reset a client's read timeout."""
+        self.close_connection = True
+        for index in range(len(data)):
+            try:
+                self.connection.sendall(data[index : index + 1])
+            except OSError:  # the client gave up: what this mode is for
+                return
+            # A slow server's pace, not a synchronisation.
+            threading.Event().wait(interval)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 

@@ -15,8 +15,9 @@ Added to a `FakeAWS` through its extension points (`add_rest_route`, `add_reset_
 - `CreateToken` (`POST /token`), recorded with its `grantType`: `authorization_code`
   (code, client secret, redirect URI and the PKCE verifier checked), the device-code grant
   (each poll answers the next entry of `device_answers` — "pending", "slow_down",
-  "expired", "denied" — and succeeds once they are used up) and `refresh_token`. Issued
-  access tokens are registered with the FakeAWS as valid SSO tokens.
+  "expired", "denied" — and succeeds once they are used up) and `refresh_token`, which
+  rotates: each refresh token works once, and the answer carries a new one (as AWS does).
+  Issued access tokens are registered with the FakeAWS as valid SSO tokens.
 - `Logout` (`POST /logout`, bearer in `x-amz-sso_bearer_token`): that SSO token stops
   working for GetRoleCredentials.
 
@@ -98,6 +99,9 @@ class FakeOIDC:
     device_interval: float = 1
     device_expires_in: int = 600
     access_token_ttl: int = ACCESS_TOKEN_TTL
+    #: Seconds a refresh_token grant waits before answering (AWS latency, so that
+    #: concurrent refreshes surely overlap).
+    refresh_delay: float = 0.0
     # state
     clients: dict[str, _Client] = field(default_factory=dict)
     codes: dict[str, _Code] = field(default_factory=dict)
@@ -124,11 +128,25 @@ class FakeOIDC:
             self.device_interval = 1
             self.device_expires_in = 600
             self.access_token_ttl = ACCESS_TOKEN_TTL
+            self.refresh_delay = 0.0
             self.clients.clear()
             self.codes.clear()
             self.device_codes.clear()
             self.refresh_tokens.clear()
             self.access_tokens.clear()
+
+    # -- what tests arrange --------------------------------------------------------------
+
+    def seed_refreshable(self) -> tuple[str, str, str]:
+        """A client registration and a refresh token issued to it, as a past sign-in left
+        them: (client id, client secret, refresh token). The refresh token works once."""
+        client_id = "client-" + secrets.token_urlsafe(12)
+        secret = "secret-" + secrets.token_urlsafe(24)
+        refresh = "aor" + secrets.token_urlsafe(48)
+        with self._lock:
+            self.clients[client_id] = _Client(secret, [AUTH_CODE, REFRESH], [], [])
+            self.refresh_tokens[refresh] = client_id
+        return client_id, secret, refresh
 
     # -- what tests inspect --------------------------------------------------------------
 
@@ -245,6 +263,9 @@ class FakeOIDC:
         if grant == DEVICE_CODE:
             return self._device_grant(client_id, params)
         if grant == REFRESH:
+            if self.refresh_delay > 0:
+                # Simulated latency that widens the race window; not a synchronisation.
+                threading.Event().wait(self.refresh_delay)
             with self._lock:
                 owner = self.refresh_tokens.pop(params.get("refreshToken", ""), None)
             if owner != client_id:

@@ -83,6 +83,9 @@ def make_session(
             user_agent_extra=user_agent(),
         )
     )
+    from credhelper.aws import replies
+
+    replies.watch(session)
     return session
 
 
@@ -106,7 +109,10 @@ def make_client(
     options: dict[str, Any] = dict(config)
     if registry is not None:
         service, region = registry.service, registry.region
-        options["use_fips_endpoint"] = registry.fips
+        if registry.fips:
+            # Other hosts leave FIPS to botocore's own setting (AWS_USE_FIPS_ENDPOINT,
+            # `use_fips_endpoint` in the profile): never turned off here.
+            options["use_fips_endpoint"] = True
     if unsigned:
         options["signature_version"] = UNSIGNED
     try:

@@ -127,6 +127,10 @@ def sign_in_and_retry(
         raise error
     fix = f"run `{login_command(profile)}`"
     timeout = login_timeout(environ, settings)
+    from credhelper import deadline
+
+    # The person in the browser has the sign-in's own timeout, on top of the fetch's.
+    deadline.extend(timeout + LOCK_SLACK)
     marker = _FailureMarker(paths, session)
     waiting_since = time.time()
     try:

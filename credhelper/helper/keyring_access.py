@@ -25,12 +25,21 @@ def get_password(service: str, name: str, *, hint: str) -> str | None:
 
 
 def set_password(service: str, name: str, secret: str, *, hint: str) -> None:
-    """Store `secret` under (service, name), replacing what was there."""
+    """Store `secret` under (service, name), replacing what was there, and make sure it
+    was kept: keyring's null backend (and others that cannot store) accept a secret and
+    drop it, and `docker login` would then report success for a password that is gone."""
     keyring, errors = _load()
     try:
         keyring.set_password(service, name, secret)
+        kept = keyring.get_password(service, name) == secret
     except errors.KeyringError as err:
         raise _unavailable(err, hint) from None
+    if not kept:
+        backend = type(keyring.get_keyring())
+        raise KeyringUnavailable(
+            f"the OS keyring ({backend.__module__}.{backend.__name__}) did not keep the"
+            f" password; {hint}"
+        )
 
 
 def delete_password(service: str, name: str, *, hint: str) -> bool:

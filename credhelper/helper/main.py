@@ -81,12 +81,21 @@ def build(environ: Mapping[str, str]) -> Helper:
             profile, error, retry, paths=paths, settings=settings, environ=environ
         )
 
+    def refresh_then_fetch(registry: Registry, profile: str | None) -> Token:
+        from credhelper.aws import replies
+        from credhelper.sso import refresh_lock
+
+        with replies.translated():
+            # One SSO refresh per sso-session across processes, before botocore would race.
+            refresh_lock.refresh_if_due(paths, refresh_lock.profile_of(profile, environ))
+            return fetch(registry, profile)
+
     return Helper(
         paths=paths,
         settings=settings,
         environ=environ,
         cache=open_cache(backend, paths.cache_dir),
-        fetch=fetch,
+        fetch=refresh_then_fetch,
         credstore=CredStore(paths.data_dir),
         sign_in=sign_in,
     )
@@ -117,7 +126,13 @@ def run(action: str, data: bytes) -> int:
         if action == "get":
             server_url = protocol.read_server_url(data)
             subject = f"get {server_url}"
-            creds = helper.get(server_url)
+            from credhelper import deadline
+
+            deadline.arm(helper.settings.get_timeout, _timeout_subject(server_url))
+            try:
+                creds = helper.get(server_url)
+            finally:  # the answer or the error line, never also the timeout line
+                deadline.disarm()
             out.write(protocol.format_credentials(creds.server_url, creds.username, creds.secret))
         elif action == "store":
             helper.store(*protocol.read_store(data))
@@ -147,3 +162,11 @@ def run(action: str, data: bytes) -> int:
         )
         return 1
     return 0
+
+
+def _timeout_subject(server_url: str) -> str:
+    """The registry a `get` is for, as the timeout line names it."""
+    from credhelper.registry import parse_address
+
+    address = parse_address(server_url)
+    return address.netloc if address is not None else "the registry"

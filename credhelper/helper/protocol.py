@@ -57,6 +57,10 @@ def server_url_problem(data: bytes) -> tuple[str | None, str]:
     return None, text
 
 
+#: docker-credential-helpers' answer to a `store` without a username.
+NO_USERNAME = "no credentials username"
+
+
 def read_server_url(data: bytes) -> str:
     """The server URL of a `get` or `erase`, trimmed; UsageError with the problem."""
     problem, text = server_url_problem(data)
@@ -92,6 +96,8 @@ def read_store(data: bytes) -> tuple[str, str, str]:
     server_url = fields[0].strip(SPACE)
     if not server_url:
         raise UsageError(NO_SERVER_URL)
+    if not fields[1]:
+        raise UsageError(NO_USERNAME)
     return server_url, fields[1], fields[2]
 
 

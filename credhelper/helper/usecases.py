@@ -10,13 +10,14 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from credhelper.aws import config as aws_config
 from credhelper.aws import profiles
-from credhelper.errors import CredentialsNotFound, LoginRequired, UnknownProfile
+from credhelper.errors import ConfigError, CredentialsNotFound, LoginRequired, UnknownProfile
 from credhelper.helper import routes
 from credhelper.helper.credstore import CredStore
 from credhelper.helper.tokens import Token
@@ -280,8 +281,11 @@ class Helper:
             self.clock() + STORED_TOKEN_LIFETIME,
             registry=target.registry.identity,
         )
-        with self.cache.lock(target.key):
-            self.cache.put(target.key, token)
+        try:
+            with self.cache.lock(target.key):
+                self.cache.put(target.key, token)
+        except OSError as err:  # `docker login` must say the token was not kept
+            raise self._unusable_cache(err) from None
         self._leave_route(target)
 
     def erase(self, server_url: str) -> None:
@@ -293,8 +297,27 @@ class Helper:
         if target is None:
             self.credstore.delete(address.netloc)
             return
-        with self.cache.lock(target.key):
-            self.cache.delete(target.key)
+        try:
+            with self.cache.lock(target.key):
+                self.cache.delete(target.key)
+        except OSError as err:
+            raise self._unusable_cache(err) from None
+
+    def _unusable_cache(self, err: OSError) -> ConfigError:
+        """One line for a token cache folder that cannot be used (a file where the folder
+        should be, no permission, a full disk)."""
+        folder = self.paths.cache_dir
+        culprit = str(err.filename) if err.filename else None
+        if culprit is not None and os.path.lexists(culprit) and not os.path.isdir(culprit):
+            # mkdir says "File exists" here, which reads as if all were well.
+            what = "it" if culprit == folder else culprit
+            reason = f"{what} is a file, not a folder"
+        else:
+            reason = (err.strerror or type(err).__name__) + (f" ({culprit})" if culprit else "")
+        return ConfigError(
+            f"cannot use the token cache in {folder}: {reason}; fix it, or set"
+            " ECR_SSO_CACHE_DIR to another folder"
+        )
 
     def list(self) -> dict[str, str]:
         """server URL → username of everything we know; never calls AWS."""

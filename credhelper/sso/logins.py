@@ -174,7 +174,11 @@ def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
     path = token_path(paths, session.cache_name)
     # Only the leaf folders we create are ours to make private; ~/.aws is the user's.
     os.makedirs(paths.sso_cache_dir, mode=0o700, exist_ok=True)
-    with editlock.hold(paths.state_dir):
+    from credhelper.sso.refresh_lock import session_lock
+
+    # A refresh in another process must not write over this login, nor this over its;
+    # always the session's lock first, then the edit lock, so no two runs wait on each other.
+    with session_lock(paths, session.cache_name), editlock.hold(paths.state_dir):
         atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
     return path
 

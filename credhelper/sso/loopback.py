@@ -2,13 +2,15 @@
 one path (`/oauth/callback`), one answer.
 
 It listens on the loopback address only (never on every interface), answers the browser
-with a short page saying what happened, and hands the first redirect it gets to the
-waiting flow. Connections a browser opens speculatively and never uses do not block it:
-each is served on its own short-lived thread.
+with a short page saying what happened, and hands the first redirect that carries the
+sign-in's `state` to the waiting flow; others are answered 400 and ignored. Connections
+a browser opens speculatively and never uses do not block it: each is served on its own
+short-lived thread.
 """
 
 from __future__ import annotations
 
+import hmac
 import html
 import queue
 import threading
@@ -117,6 +119,12 @@ class _Handler(BaseHTTPRequestHandler):
         if error is None and "code" not in query:
             self._page(400, "Not a sign-in answer", "The address was opened without one.")
             return
+        if not hmac.compare_digest(query.get("state", ""), listener.expected_state):
+            # Any local process can call this address: an answer without this sign-in's
+            # state is refused and the listener keeps waiting for the real one (or its
+            # timeout), so a stray or hostile request can neither sign in nor abort it.
+            self._page(400, "Sign-in refused", "This answer does not belong to the sign-in.")
+            return
         answer = Answer(
             code=query.get("code"),
             state=query.get("state"),
@@ -125,8 +133,6 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if error is not None:
             self._page(400, "Sign-in failed", f"The sign-in was not completed ({error}).")
-        elif answer.state != listener.expected_state:
-            self._page(400, "Sign-in refused", "This answer does not belong to the sign-in.")
         else:
             self._page(200, "Signed in", "ecr-sso has your sign-in. You can close this tab.")
         listener._deliver(answer)

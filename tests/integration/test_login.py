@@ -107,14 +107,16 @@ def test_browser_sign_in_writes_the_login_as_the_aws_cli_does(
 
 
 def test_wrong_state_is_rejected(env: Env, oidc: FakeOIDC, browser: FakeBrowser) -> None:
+    """An answer with another state is refused (400) and does not end the sign-in: the
+    listener waits on for the real one, here until the timeout."""
     write_sso_config(env)
     oidc.wrong_state = True
 
-    result = ecr_sso("login", "dev")
+    result = ecr_sso("login", "dev", "--timeout", "2")
 
     assert result.returncode == 1
-    assert "state" in result.stderr
-    assert "does not belong to this sign-in" in result.stderr
+    assert "the sign-in to sso-session 'team' was not completed within 2 s" in result.stderr
+    assert any("/oauth/callback?" in url for url in browser.visits()), "the answer came"
     assert oidc.calls(CREATE_TOKEN) == [], "the code is never exchanged"
     assert not token_file(env, "team").exists()
 
