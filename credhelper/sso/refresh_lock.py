@@ -128,7 +128,9 @@ def _refresh(
         # Any refusal (a used or revoked refresh token, a registration SSO-OIDC forgot)
         # leaves the login unrefreshable, as botocore also concludes: a sign-in is next.
         # An unreachable SSO-OIDC or a bad reply is not a refusal, and says so itself.
-        log.warning("SSO-OIDC refused to refresh %s: %s", session.label, err)
+        # One line for the person (the LoginRequired below); the detail is for debugging.
+        log.info("SSO-OIDC refused to refresh %s: %s", session.label, err)
+        log.debug("the refused refresh of %s", session.label, exc_info=True)
         raise LoginRequired(
             f"the SSO login for profile '{profile}' is missing or expired;"
             f" run `{login_command(profile)}`"
