@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
-import time
 from collections.abc import Callable, Iterator
 
+from credhelper import flock
 from credhelper.errors import EcrSsoError, NotWritable
 
 NAME = "edit.lock"
@@ -48,57 +47,17 @@ def hold(
             f"cannot create ecr-sso's lock {path}: {err.strerror} ({err.filename});"
             " nothing was changed"
         ) from None
+
+    def busy() -> EcrSsoError:
+        return EcrSsoError(
+            f"another ecr-sso has been changing files for over {timeout:.0f} s (it"
+            f" holds {path}); let it finish, or end it, then run this again"
+        )
+
     try:
-        start = time.monotonic()
-        said = waiting is None
-        delay = 0.005
-        while not _try_lock(fd):
-            waited = time.monotonic() - start
-            if not said and waited >= SAY_AFTER_SECONDS:
-                said = True
-                assert waiting is not None  # noqa: S101 - `said` is False only with a callback
-                waiting()
-            if waited >= timeout:
-                raise EcrSsoError(
-                    f"another ecr-sso has been changing files for over {timeout:.0f} s (it"
-                    f" holds {path}); let it finish, or end it, then run this again"
-                )
-            # Waiting for another process: back off up to 100 ms.
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-        try:
+        with flock.held(
+            fd, timeout=timeout, busy=busy, waiting=waiting, say_after=SAY_AFTER_SECONDS
+        ):
             yield
-        finally:
-            _unlock(fd)
     finally:
         os.close(fd)
-
-
-def _try_lock(fd: int) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_UN)

@@ -28,7 +28,7 @@ from typing import TypeVar
 from credhelper.aws import config as aws_config
 from credhelper.aws.config import SsoSession
 from credhelper.errors import CacheLocked, ConfigError, LoginRequired, login_command
-from credhelper.helper.tokens import file_lock
+from credhelper.flock import file_lock
 from credhelper.paths import Paths
 from credhelper.settings import Settings
 from credhelper.sso import flows as sso

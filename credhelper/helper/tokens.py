@@ -12,12 +12,9 @@ This module's top level imports only what the cache-hit path may import (`os`, `
 from __future__ import annotations
 
 import os
-import sys
-import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from contextlib import AbstractContextManager
     from typing import Protocol
 
@@ -34,7 +31,6 @@ if TYPE_CHECKING:
 
 
 MARGIN_SECONDS = 30 * 60
-LOCK_TIMEOUT_SECONDS = 30.0
 _MAGIC = b"ecr-sso-token 1\n"
 
 
@@ -134,6 +130,8 @@ class FileCache:
         return sorted(n for n in names if not n.startswith("."))
 
     def lock(self, key: str) -> AbstractContextManager[None]:
+        from credhelper.flock import file_lock
+
         return file_lock(self.cache_dir, key)
 
 
@@ -176,6 +174,8 @@ class KeyringCache:
             return []
 
     def lock(self, key: str) -> AbstractContextManager[None]:
+        from credhelper.flock import file_lock
+
         return file_lock(self.cache_dir, key)
 
     def _write_index(self, keys: set[str]) -> None:
@@ -215,74 +215,3 @@ def open_cache(backend: str, cache_dir: str) -> TokenCache:
     if backend == "none":
         return NullCache()
     return FileCache(cache_dir)
-
-
-def file_lock(
-    cache_dir: str, key: str, timeout: float = LOCK_TIMEOUT_SECONDS
-) -> AbstractContextManager[None]:
-    """A cross-process exclusive lock named `key` under `cache_dir`, given up after
-    `timeout` seconds.
-
-    Used so that concurrent cold `get`s (buildkit runs several helpers at once) make one
-    AWS call: the first fetches, the others wait here and then find the token cached.
-    """
-    from contextlib import contextmanager
-
-    @contextmanager
-    def hold() -> Iterator[None]:
-        from credhelper import atomic
-        from credhelper.errors import CacheLocked
-
-        path = os.path.join(atomic.ensure_private_dir(cache_dir, "locks"), key + ".lock")
-        # Never through a link: a lock file is opened for writing.
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            deadline = time.monotonic() + timeout
-            delay = 0.005
-            while not _try_lock(fd):
-                if time.monotonic() >= deadline:
-                    raise CacheLocked(
-                        f"another ecr-sso process has held {path} for over {timeout:.0f} s;"
-                        " if none is running, delete that file"
-                    )
-                # Waiting for another process, not for a test: back off up to 100 ms.
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-            try:
-                yield
-            finally:
-                _unlock(fd)
-        finally:
-            os.close(fd)
-
-    return hold()
-
-
-def _try_lock(fd: int) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_UN)

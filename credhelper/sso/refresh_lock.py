@@ -50,7 +50,7 @@ def session_lock(paths: Paths, cache_name: str) -> Iterator[None]:
         finally:
             _HELD[name] -= 1
         return
-    from credhelper.helper.tokens import file_lock
+    from credhelper.flock import file_lock
 
     with contextlib.ExitStack() as held:
         try:

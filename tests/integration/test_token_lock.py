@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from credhelper.errors import CacheLocked
-from credhelper.helper.tokens import (
-    file_lock,
-)
+from credhelper.flock import file_lock
 
 _TRY_LOCK = """
 import fcntl, os, sys

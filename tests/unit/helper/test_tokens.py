@@ -14,13 +14,13 @@ import keyring.errors
 import pytest
 
 from credhelper.errors import CacheLocked
+from credhelper.flock import file_lock
 from credhelper.helper.tokens import (
     MARGIN_SECONDS,
     FileCache,
     KeyringCache,
     NullCache,
     Token,
-    file_lock,
     format_token,
     open_cache,
     parse_token,

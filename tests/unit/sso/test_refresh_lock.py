@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from credhelper.errors import CacheLocked
-from credhelper.helper.tokens import file_lock
+from credhelper.flock import file_lock
 from credhelper.paths import Paths
 from credhelper.sso import refresh_lock
 from credhelper.sso.flows import Login, Registration
