@@ -59,6 +59,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, run the command, turn our errors into a message and exit code."""
+    if sys.platform == "win32" or os.name == "nt":
+        from credhelper.windows import REFUSAL
+
+        print(REFUSAL, file=sys.stderr)
+        return 1
     top = parser()
     args = top.parse_args(argv)
     handler = getattr(args, "handler", None)

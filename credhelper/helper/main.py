@@ -21,6 +21,11 @@ _READS_STDIN = ("get", "store", "erase")
 
 def main() -> None:
     """Run one protocol action and exit with its status."""
+    if sys.platform == "win32" or os.name == "nt":
+        from credhelper.windows import REFUSAL
+
+        sys.stdout.write(f"{REFUSAL}\n")
+        sys.exit(1)
     action = sys.argv[1] if len(sys.argv) > 1 else ""
     data = _read_stdin() if action in _READS_STDIN else b""
     if action == "get":
