@@ -64,6 +64,12 @@ done
 [ -z "$team" ] || [ -f "$team" ] || die "team file not found: $team"
 case "$team" in ""|/*) ;; *) team="$(pwd)/$team" ;; esac
 
+# Windows (Git Bash/MSYS, Cygwin): the same line the commands print there (credhelper/windows.py).
+case "$(uname -s)" in
+    MINGW*|MSYS*|CYGWIN*)
+        die "ecr-sso does not run on Windows yet: that needs an .exe launcher for docker to start, and a token store other than the Windows Credential Manager, whose 2,560-byte limit ECR tokens exceed" ;;
+esac
+
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 # The user data directory, as platformdirs defines it (doctor and the tests check that
@@ -103,12 +109,47 @@ remove_our_links() {
     done
 }
 
+# Shell completion where each shell looks for a user's own (only for shells on PATH).
+# zsh has no such folder by default: the advice says how to add ours to fpath.
+completion_files() {
+    data=${XDG_DATA_HOME:-}
+    case "$data" in /*) ;; *) data="$HOME/.local/share" ;; esac
+    config=${XDG_CONFIG_HOME:-}
+    case "$config" in /*) ;; *) config="$HOME/.config" ;; esac
+    printf '%s\n' "bash $data/bash-completion/completions/ecr-sso" \
+        "zsh $data/zsh/site-functions/_ecr-sso" "fish $config/fish/completions/ecr-sso.fish"
+}
+
+install_completions() {
+    completion_files | while read -r shell file; do
+        command -v "$shell" >/dev/null 2>&1 || continue
+        mkdir -p "$(dirname "$file")"
+        # Written beside its final name, then renamed: never a half-written script.
+        "$1" completion "$shell" >"$file.tmp.$$" && mv -f "$file.tmp.$$" "$file" || {
+            rm -f "$file.tmp.$$"
+            say "note: could not write $file"
+            continue
+        }
+        say "installed $shell completion in $file"
+        if [ "$shell" = zsh ]; then
+            say "  (zsh: add  fpath+=(\"$(dirname "$file")\")  before compinit in ~/.zshrc)"
+        fi
+    done
+}
+
+remove_completions() {
+    completion_files | while read -r shell file; do
+        [ ! -f "$file" ] || { rm -f "$file"; say "removed $file"; }
+    done
+}
+
 if [ "$uninstall" = 1 ]; then
     if [ -x "$venv/bin/ecr-sso" ] || command -v ecr-sso >/dev/null 2>&1; then
         ecr=$( [ -x "$venv/bin/ecr-sso" ] && echo "$venv/bin/ecr-sso" || command -v ecr-sso )
         "$ecr" teardown --yes </dev/null || say "note: ecr-sso teardown failed; continuing"
     fi
     remove_our_links
+    remove_completions
     if command -v pipx >/dev/null 2>&1 && pipx list --short 2>/dev/null | grep -q '^ecr-sso '; then
         pipx uninstall ecr-sso >/dev/null && say "removed the pipx environment"
     fi
@@ -168,6 +209,7 @@ else
 fi
 say "linked $commands into $bin_dir"
 say "$("$ecr" --version)"
+install_completions "$ecr"
 
 case ":${PATH}:" in
     *":$bin_dir:"*) ;;
