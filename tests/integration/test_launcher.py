@@ -97,6 +97,19 @@ def test_without_the_package_beside_it_site_is_used(warm: str, tmp_path: Path) -
     assert site_loaded
 
 
+def test_without_site_the_version_comes_from_the_metadata_beside_it(tmp_path: Path) -> None:
+    script = install_layout(tmp_path / "venv")
+    site_packages = next((tmp_path / "venv" / "lib").glob("python*/site-packages"))
+    dist_info = site_packages / "ecr_sso-9.8.7.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: ecr-sso\nVersion: 9.8.7\n")
+
+    result = run_without_site(script, "version", "")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("docker-credential-ecr-sso (ecr-sso) 9.8.7")
+
+
 def test_installed_script_is_ours() -> None:
     """The test venv's helper is this script, its first line rewritten by the installer."""
     installed = HELPER.read_text().split("\n")
