@@ -1,6 +1,7 @@
 """The release artefacts: `python -m build` makes a wheel and an sdist that `twine check`
-accepts, the sdist builds the same wheel, and that wheel installed three ways in fresh
-homes (`pipx install`, `uv tool install`, a plain venv) puts a working helper on PATH:
+accepts, the sdist builds the same wheel, and that wheel installed in fresh homes (`pipx
+install` with its uv and its pip backend, `uv tool install`, a plain venv) puts a working
+helper on PATH:
 a cold `get` against the stand-ins, then a cache hit that loads no AWS code, and both
 commands print the package's version.
 
@@ -175,7 +176,16 @@ def fresh_home(root: Path) -> dict[str, str]:
 
 
 def pipx_install(root: Path, wheel: Path) -> Install:
+    """pipx as it comes: its uv backend when the uv package is beside it (here it is)."""
     environ = fresh_home(root)
+    run(["pipx", "install", "--python", BASE_PYTHON, str(wheel)], environ)
+    return Install(Path(environ["HOME"]) / ".local" / "bin")
+
+
+def pipx_pip_install(root: Path, wheel: Path) -> Install:
+    """pipx with its pip backend, as where uv is not installed."""
+    environ = fresh_home(root)
+    environ["PIPX_DEFAULT_BACKEND"] = "pip"
     run(["pipx", "install", "--python", BASE_PYTHON, str(wheel)], environ)
     return Install(Path(environ["HOME"]) / ".local" / "bin")
 
@@ -196,6 +206,7 @@ def venv_install(root: Path, wheel: Path) -> Install:
 
 INSTALLERS: dict[str, Callable[[Path, Path], Install]] = {
     "pipx": pipx_install,
+    "pipx-pip": pipx_pip_install,
     "uv-tool": uv_tool_install,
     "venv": venv_install,
 }
