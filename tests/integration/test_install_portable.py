@@ -118,10 +118,15 @@ def test_installs_under_posix_shells_with_bsd_tools(sh_name: str, tmp_path: Path
             assert f"installed {name} completion" in result.stdout
     assert not list(bash_file.parent.glob("*.tmp.*"))
 
+    users_own = home / ".local" / "share" / "zsh" / "site-functions" / "_ecr-sso"
+    users_own.parent.mkdir(parents=True, exist_ok=True)
+    users_own.write_text("#compdef ecr-sso\n# my own\n")
+
     uninstalled = run_install(sh, home, "--uninstall", path=path)
 
     assert uninstalled.returncode == 0, uninstalled.stderr
     assert not bash_file.exists()
+    assert users_own.read_text() == "#compdef ecr-sso\n# my own\n"
     assert not helper.exists()
 
 
