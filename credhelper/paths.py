@@ -67,16 +67,23 @@ class Paths:
         variables, then platformdirs' per-user defaults."""
         import platformdirs
 
+        def xdg_or(name: str, default: str) -> str:
+            # The XDG variables first, on macOS too: platformdirs honours them there only
+            # in recent releases, and the fast path and install.sh always do.
+            base = _xdg(environ, name)
+            return os.path.join(base, APP) if base is not None else default
+
         home = _home()
         config_file = environ.get("ECR_SSO_CONFIG") or os.path.join(
-            platformdirs.user_config_dir(APP, appauthor=False), CONFIG_NAME
+            xdg_or("XDG_CONFIG_HOME", platformdirs.user_config_dir(APP, appauthor=False)),
+            CONFIG_NAME,
         )
         return cls(
             home=home,
             config_file=config_file,
             cache_dir=environ.get("ECR_SSO_CACHE_DIR")
-            or platformdirs.user_cache_dir(APP, appauthor=False),
-            data_dir=platformdirs.user_data_dir(APP, appauthor=False),
+            or xdg_or("XDG_CACHE_HOME", platformdirs.user_cache_dir(APP, appauthor=False)),
+            data_dir=xdg_or("XDG_DATA_HOME", platformdirs.user_data_dir(APP, appauthor=False)),
             log_dir=platformdirs.user_log_dir(APP, appauthor=False),
             aws_config_file=aws_config_file(environ),
             docker_config_dir=environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"),

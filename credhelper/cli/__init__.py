@@ -94,6 +94,11 @@ def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namesp
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, run the command, turn our errors into a message and exit code."""
+    if sys.platform == "win32" or os.name == "nt":
+        from credhelper.windows import REFUSAL
+
+        print(REFUSAL, file=sys.stderr)
+        return 1
     top, args = parse(sys.argv[1:] if argv is None else list(argv))
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 def main() -> None:
     """Run one protocol action and exit with its status."""
+    if sys.platform == "win32" or os.name == "nt":
+        from credhelper.windows import REFUSAL
+
+        sys.stdout.write(f"{REFUSAL}\n")
+        sys.exit(1)
     action = sys.argv[1] if len(sys.argv) > 1 else ""
     data = b""
     if action in protocol.READS_STDIN and sys.stdin is not None:

@@ -44,6 +44,9 @@ def run_install(home: Path, *args: str, env: dict[str, str] | None = None) -> st
         # The interpreter the tests run on, not a venv's: install.sh makes its own venv.
         "PYTHON": getattr(sys, "_base_executable", sys.executable),
         "LANG": "C.UTF-8",
+        # How this machine reaches the package index: pipx uses uv when the uv package is
+        # installed next to it (the test extras have it), and uv reads certificates only here.
+        **{k: v for k, v in os.environ.items() if k in ("SSL_CERT_FILE", "SSL_CERT_DIR")},
     }
     environ.update(env or {})
     result = subprocess.run(

@@ -1,0 +1,141 @@
+"""The helper script started without `site` (`python -I -S`, as the Homebrew formula runs
+it) finds its package next to itself, through links too, and falls back to `site` where
+the package is not there; on Windows both executables say in one line that it is not
+supported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import HELPER, SSO, RunHelper
+
+import credhelper
+from credhelper.windows import REFUSAL
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "docker-credential-ecr-sso"
+DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
+
+
+def install_layout(prefix: Path) -> Path:
+    """A venv's layout holding only our package (linked) and the script; the script."""
+    site_packages = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site_packages = site_packages / "site-packages"
+    site_packages.mkdir(parents=True)
+    (site_packages / "credhelper").symlink_to(Path(credhelper.__file__).parent)
+    (prefix / "bin").mkdir()
+    script = prefix / "bin" / "docker-credential-ecr-sso"
+    script.write_bytes(SCRIPT.read_bytes())
+    return script
+
+
+def run_without_site(script: Path, action: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    """`python -I -S script action`, reporting at exit whether `site` ran and sys.path."""
+    probe = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: sys.stderr.write(repr(("
+        "'site' in sys.modules, sys.flags.no_site, sys.path))))\n"
+        f"sys.argv = [{str(script)!r}, {action!r}]\n"
+        f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def warm(sso: SSO, run_helper: RunHelper) -> str:
+    """A signed-in user whose token for DEV is cached; the cached answer."""
+    sso.login()
+    first = run_helper("get", DEV)
+    assert first.returncode == 0, first.stdout
+    return first.stdout.decode()
+
+
+def test_without_site_the_package_is_found_next_to_the_script(warm: str, tmp_path: Path) -> None:
+    script = install_layout(tmp_path / "venv")
+
+    result = run_without_site(script, "get", DEV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == warm
+    site_loaded, no_site, path = eval(result.stderr)  # noqa: S307 - our own repr
+    assert (site_loaded, no_site) == (False, 1)
+    assert str(script.parents[1] / "lib") in path[-1]
+
+
+def test_through_a_link_the_real_location_counts(warm: str, tmp_path: Path) -> None:
+    script = install_layout(tmp_path / "venv")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker-credential-ecr-sso").symlink_to(script)
+
+    result = run_without_site(bin_dir / "docker-credential-ecr-sso", "get", DEV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == warm
+
+
+def test_without_the_package_beside_it_site_is_used(warm: str, tmp_path: Path) -> None:
+    """A lone copy of the script (as an editable install has): `site` then finds the
+    package, here through the test venv's editable-install .pth file or site-packages."""
+    lone = tmp_path / "docker-credential-ecr-sso"
+    lone.write_bytes(SCRIPT.read_bytes())
+
+    result = run_without_site(lone, "get", DEV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == warm
+    site_loaded, _, _ = eval(result.stderr)  # noqa: S307 - our own repr
+    assert site_loaded
+
+
+def test_without_site_the_version_comes_from_the_metadata_beside_it(tmp_path: Path) -> None:
+    script = install_layout(tmp_path / "venv")
+    site_packages = next((tmp_path / "venv" / "lib").glob("python*/site-packages"))
+    dist_info = site_packages / "ecr_sso-9.8.7.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: ecr-sso\nVersion: 9.8.7\n")
+
+    result = run_without_site(script, "version", "")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("docker-credential-ecr-sso (ecr-sso) 9.8.7")
+
+
+def test_installed_script_is_ours() -> None:
+    """The test venv's helper is this script, its first line rewritten by the installer."""
+    installed = HELPER.read_text().split("\n")
+    assert installed[0].startswith("#!")
+    assert "python" in installed[0]
+    assert installed[1:] == SCRIPT.read_text().split("\n")[1:]
+
+
+@pytest.mark.parametrize(
+    ("entry", "stream"),
+    [
+        ("from credhelper.helper.main import main; main()", "stdout"),
+        ("from credhelper.cli import main; sys.exit(main(['--version']))", "stderr"),
+    ],
+)
+@pytest.mark.parametrize("patch", ["sys.platform = 'win32'", "os.name = 'nt'"])
+def test_windows_says_so_in_one_line(entry: str, stream: str, patch: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", f"import os, sys; {patch}; {entry}", "get"],
+        input="",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert getattr(result, stream) == REFUSAL + "\n"
+    assert ".exe launcher" in REFUSAL
+    assert "Credential Manager" in REFUSAL
