@@ -12,6 +12,7 @@ EXPECTED_SECTIONS = [
     "Contents",
     "Quick start",
     "Daily use",
+    "Leaving Docker Hub",
     "CI runners",
     "Troubleshooting",
     "Uninstall",
