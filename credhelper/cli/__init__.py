@@ -4,7 +4,7 @@ place (`main`).
 
 Each command group lives in its own module of this package, named `*_cmd.py`, with a
 `register(subparsers)` function that adds its subcommands and sets `handler` to a function
-`(args, context) -> int`. `COMMAND_GROUPS` lists them, in the order --help shows them: a
+`(args, context) -> int`. `command_groups()` lists them, in the order --help shows them: a
 reader (and a type checker) sees every command from here.
 """
 
@@ -16,17 +16,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from credhelper.cli import (
-    doctor_cmd,
-    login_cmd,
-    promote_cmd,
-    pullthrough_cmd,
-    registries_cmd,
-    repos_cmd,
-    rewrite_cmd,
-    setup_cmd,
-)
 from credhelper.cli.context import Context
 from credhelper.errors import EcrSsoError
 from credhelper.version import version
@@ -40,18 +31,33 @@ Docker runs `docker-credential-ecr-sso` for every pull and push to a registry wh
 `credHelpers` entry in Docker's config.json says "ecr-sso"; this command prepares that."""
 
 
-#: The command groups, in --help's order: setup, sign-in, repositories, leaving Docker Hub,
-#: diagnosis.
-COMMAND_GROUPS = (
-    setup_cmd,
-    registries_cmd,
-    login_cmd,
-    repos_cmd,
-    rewrite_cmd,
-    promote_cmd,
-    pullthrough_cmd,
-    doctor_cmd,
-)
+def command_groups() -> tuple[ModuleType, ...]:
+    """The command groups, in --help's order: setup, sign-in, repositories, leaving Docker
+    Hub, diagnosis, completion. Imported when the parser is built, not when this package
+    is, so that `main` can refuse an unsupported platform before any of them loads."""
+    from credhelper.cli import (
+        completion_cmd,
+        doctor_cmd,
+        login_cmd,
+        promote_cmd,
+        pullthrough_cmd,
+        registries_cmd,
+        repos_cmd,
+        rewrite_cmd,
+        setup_cmd,
+    )
+
+    return (
+        setup_cmd,
+        registries_cmd,
+        login_cmd,
+        repos_cmd,
+        rewrite_cmd,
+        promote_cmd,
+        pullthrough_cmd,
+        doctor_cmd,
+        completion_cmd,
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,7 +74,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
     )
     top.add_argument("--version", action="version", version=f"ecr-sso {version()}")
     commands = top.add_subparsers(dest="command", metavar="COMMAND")
-    for group in COMMAND_GROUPS:
+    for group in command_groups():
         group.register(commands)
     return top, dict(commands.choices)
 

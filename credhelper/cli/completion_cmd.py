@@ -7,8 +7,6 @@ from typing import Any
 
 from credhelper.cli.context import Context
 
-ORDER = 90
-
 SHELLS = ("bash", "zsh", "fish")
 
 

@@ -10,6 +10,11 @@ class EcrSso < Formula
 
   depends_on "python@3.13"
 
+  resource "PyYAML" do
+    url "https://files.pythonhosted.org/packages/76/b8/c0b780928e2fb1c87e9e375818c6f121da2398b071012d1747be300b83f4/pyyaml-6.0.4.tar.gz"
+    sha256 "e24bf71af8a432d7808fabff134d38dfe16d3cbb41f2873bb4b1e42422de0a1a"
+  end
+
   resource "boto3" do
     url "https://files.pythonhosted.org/packages/a1/34/36eaa8b046f7c9346fe2517b89d61514eb012d794380bfd66b40f4493f94/boto3-1.44.8.tar.gz"
     sha256 "32f646d28ea25820ec210cfa48e2409bf06a4a529c8b243013fd045716e99826"

@@ -64,6 +64,7 @@ def test_library_folders_without_xdg(env: Env) -> None:
         "cache_dir": f"{home}/Library/Caches/ecr-sso",
         "data_dir": support,
         "log_dir": f"{home}/Library/Logs/ecr-sso",
+        "state_dir": support,
         "aws_config_file": f"{home}/.aws/config",
         "sso_cache_dir": f"{home}/.aws/sso/cache",
         "docker_config_dir": f"{home}/.docker",
