@@ -113,6 +113,21 @@ remove_our_links() {
     done
 }
 
+# The helper runs on every pull: started `python -IS` it skips `site` (a quarter of a bare
+# start) and finds its package beside itself (see the script's comment). pip writes a plain
+# `#!/path/python` first line; one interpreter argument is all a shebang may carry, hence
+# `-IS`. Any other first line (pip's /bin/sh trampoline for long paths) is left alone.
+start_helper_without_site() {
+    first=$(head -n 1 "$1")
+    case "$first" in
+        *" "* | *"	"*) return 0 ;;
+        "#!/"*python*) ;;
+        *) return 0 ;;
+    esac
+    { printf '%s -IS\n' "$first" && tail -n +2 "$1"; } >"$1.tmp.$$" \
+        && chmod 755 "$1.tmp.$$" && mv -f "$1.tmp.$$" "$1" || rm -f "$1.tmp.$$"
+}
+
 # The folders an install may create (directly, or through ecr-sso: its config, cache,
 # state and log folders, the AWS and Docker config folders). Those absent before the first
 # install are noted, so that the uninstall removes them again when they are empty.
@@ -256,6 +271,7 @@ else
         [ -x "$target" ] || die "the install did not provide $name"
         ln -sf "$target" "$bin_dir/$name"
     done
+    start_helper_without_site "$venv/bin/docker-credential-ecr-sso"
     ecr="$venv/bin/ecr-sso"
 fi
 say "linked $commands into $bin_dir"

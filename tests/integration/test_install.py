@@ -92,6 +92,9 @@ def test_links_both_commands_and_says_how_to_fix_path(installed: Installed) -> N
         check=True,
     )
     assert version.stdout.startswith("docker-credential-ecr-sso (ecr-sso) ")
+    # The helper starts without `site`: one interpreter argument, as a shebang allows.
+    first = (installed.venv / "bin" / "docker-credential-ecr-sso").read_text().splitlines()[0]
+    assert first == f"#!{installed.venv}/bin/python -IS"
 
 
 def test_data_dir_matches_platformdirs(
