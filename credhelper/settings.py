@@ -16,6 +16,17 @@ The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
     region = "eu-west-1"
     profile = "dev"           # optional: else the usual profile rules apply
 
+    [promote]                 # `ecr-sso promote --to next`: the profiles, first to last
+    order = ["dev", "stage", "prod"]
+
+    [pull_through]            # the Docker Hub pull-through cache (credhelper.repos)
+    prefix = "docker-hub"     # ECR repository prefix of the cache rule
+    upstream = "docker-hub"   # the upstream registry (ECR's name for it)
+    profile = "dev"           # the profile whose registry holds the cache
+    tag_immutability = false  # repository creation template (optional)
+    scan_on_push = true
+    lifecycle_days = 30       # expire cached images after this many days
+
     [managed]                 # written by `ecr-sso setup` for `ecr-sso teardown`: what it
                               # added (see credhelper.setup.settings_file); not read here
 
@@ -37,8 +48,9 @@ from credhelper.registry import REGION, Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
 #: Every top-level key of the file; `login_timeout` is read by the sign-in code,
-#: `get_timeout_seconds` by credhelper.deadline, `managed` by the setup code, `promote` and
-#: `pull_through` by credhelper.repos.teamkeys (strictly).
+#: `get_timeout_seconds` by credhelper.deadline, `managed` by the setup code; `promote` and
+#: `pull_through` are checked here (the team file shares the checks: `ecr-sso setup` copies
+#: them from it) and used by credhelper.repos.
 KEYS = (
     "cache",
     "auto_login",
@@ -53,11 +65,53 @@ KEYS = (
     "pull_through",
 )
 ALIAS_KEYS = ("account", "region", "profile")
+PROMOTE_KEYS = ("order",)
+PULL_THROUGH_KEYS = (
+    "prefix",
+    "upstream",
+    "profile",
+    "tag_immutability",
+    "scan_on_push",
+    "lifecycle_days",
+)
+DEFAULT_PREFIX = "docker-hub"
+DEFAULT_UPSTREAM = "docker-hub"
 
 DEFAULT_GET_TIMEOUT = 20.0
 #: A `get` that needs longer than this is not waiting for AWS any more.
 MAX_GET_TIMEOUT = 3600.0
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+_PREFIX = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*", re.ASCII)
+
+
+@dataclass(frozen=True)
+class PullThrough:
+    """The `[pull_through]` table: the Docker Hub pull-through cache."""
+
+    prefix: str = DEFAULT_PREFIX
+    upstream: str = DEFAULT_UPSTREAM
+    profile: str | None = None
+    tag_immutability: bool | None = None
+    scan_on_push: bool | None = None
+    lifecycle_days: int | None = None
+
+    @property
+    def has_template(self) -> bool:
+        """Whether a repository creation template is asked for."""
+        return any(
+            value is not None
+            for value in (self.tag_immutability, self.scan_on_push, self.lifecycle_days)
+        )
+
+    def as_table(self) -> dict[str, str | bool | int]:
+        """The table that says this, prefix and upstream always written out: one form
+        for equal values however they were spelt (setup compares and records it)."""
+        table: dict[str, str | bool | int] = {"prefix": self.prefix, "upstream": self.upstream}
+        for key in PULL_THROUGH_KEYS[2:]:
+            value = getattr(self, key)
+            if value is not None:
+                table[key] = value
+        return table
 
 
 @dataclass(frozen=True)
@@ -86,6 +140,10 @@ class Settings:
     default_profile: str | None = None
     # Docker Hub organisation whose images moved to ECR (`ecr-sso url`, `migrate`).
     dockerhub_org: str | None = None
+    #: `[promote] order`: profile names, first to last; empty when not set.
+    promote_order: tuple[str, ...] = ()
+    #: `[pull_through]`; None when there is no such table (no cache configured).
+    pull_through: PullThrough | None = None
     # The whole document, for commands that own keys this module does not interpret.
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -195,8 +253,84 @@ def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> S
         get_timeout=float(get_timeout),
         default_profile=_optional(document, "default_profile", str, path),
         dockerhub_org=_optional(document, "dockerhub_org", str, path),
+        promote_order=parse_promote(document["promote"], f"{path}: [promote]")
+        if "promote" in document
+        else (),
+        pull_through=parse_pull_through(document["pull_through"], f"{path}: [pull_through]")
+        if "pull_through" in document
+        else None,
         raw=document,
     )
+
+
+def parse_promote(
+    table: object, where: str, error: type[EcrSsoError] = ConfigError
+) -> tuple[str, ...]:
+    """A `[promote]` table's order (`where` names it in `error`'s message). Shared with
+    the team file, whose table `ecr-sso setup` copies here."""
+    checked = _strict_table(table, PROMOTE_KEYS, where, error)
+    order = checked.get("order", [])
+    if not isinstance(order, list) or not all(isinstance(n, str) and n for n in order):
+        raise error(f'{where} order must be a list of profile names: ["dev", "prod"]')
+    if len(set(order)) != len(order):
+        raise error(f"{where} order names a profile twice")
+    return tuple(order)
+
+
+def parse_pull_through(
+    table: object, where: str, error: type[EcrSsoError] = ConfigError
+) -> PullThrough:
+    """A `[pull_through]` table (`where` names it in `error`'s message). Shared with the
+    team file, whose table `ecr-sso setup` copies here."""
+    checked = _strict_table(table, PULL_THROUGH_KEYS, where, error)
+
+    def typed(key: str, kind: type) -> Any:
+        value = checked.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise error(f"{where}: {key} must be a {kind.__name__}")
+        return value
+
+    prefix = typed("prefix", str) or DEFAULT_PREFIX
+    problem = prefix_problem(prefix)
+    if problem is not None:
+        raise error(f"{where}: {problem}")
+    days = typed("lifecycle_days", int)
+    if days is not None and (isinstance(days, bool) or days < 1):
+        raise error(f"{where}: lifecycle_days must be a whole number of days, 1 or more")
+    profile = typed("profile", str)
+    if profile == "":
+        raise error(f"{where}: profile must be a profile name")
+    return PullThrough(
+        prefix=prefix,
+        upstream=typed("upstream", str) or DEFAULT_UPSTREAM,
+        profile=profile,
+        tag_immutability=typed("tag_immutability", bool),
+        scan_on_push=typed("scan_on_push", bool),
+        lifecycle_days=days,
+    )
+
+
+def prefix_problem(prefix: str) -> str | None:
+    """What is wrong with `prefix` as the start of an ECR repository name, or None."""
+    if 2 <= len(prefix) <= 30 and _PREFIX.fullmatch(prefix) is not None:
+        return None
+    return (
+        f"pull-through prefix {prefix!r} must be 2 to 30 lower-case letters, digits,"
+        " '.', '_', '-' or '/'"
+    )
+
+
+def _strict_table(
+    table: object, allowed: tuple[str, ...], where: str, error: type[EcrSsoError]
+) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise error(f"{where} must be a table")
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"expected {', '.join(allowed)}"
+            raise error(f"{where} has an unknown key: {key} ({hint})")
+    return table
 
 
 def _optional(document: dict[str, Any], key: str, kind: type, path: str) -> Any:

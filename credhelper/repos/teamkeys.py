@@ -1,5 +1,7 @@
 """The `[promote]` and `[pull_through]` tables of our config: the promotion order of the
-team's profiles, and the Docker Hub pull-through cache. Strict, like the rest of the file.
+team's profiles, and the Docker Hub pull-through cache. `credhelper.settings` reads them
+strictly, with the rest of the file (the team file shares its checks: `ecr-sso setup`
+copies both tables from it); this module is what the repository commands ask.
 
     [promote]
     order = ["dev", "stage", "prod"]     # `ecr-sso promote --to next`
@@ -15,93 +17,33 @@ team's profiles, and the Docker Hub pull-through cache. Strict, like the rest of
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
-
 from credhelper.errors import ConfigError
-from credhelper.settings import Settings
+from credhelper.settings import DEFAULT_PREFIX, DEFAULT_UPSTREAM, PullThrough, Settings
+from credhelper.settings import prefix_problem as _prefix_problem
 
-DEFAULT_PREFIX = "docker-hub"
-DEFAULT_UPSTREAM = "docker-hub"
-_PREFIX = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*", re.ASCII)
-_PULL_KEYS = frozenset(
-    {"prefix", "upstream", "profile", "tag_immutability", "scan_on_push", "lifecycle_days"}
-)
-
-
-@dataclass(frozen=True)
-class PullThrough:
-    """The pull-through cache as our config describes it."""
-
-    prefix: str = DEFAULT_PREFIX
-    upstream: str = DEFAULT_UPSTREAM
-    profile: str | None = None
-    tag_immutability: bool | None = None
-    scan_on_push: bool | None = None
-    lifecycle_days: int | None = None
-
-    @property
-    def has_template(self) -> bool:
-        """Whether a repository creation template is asked for."""
-        return any(
-            value is not None
-            for value in (self.tag_immutability, self.scan_on_push, self.lifecycle_days)
-        )
+__all__ = [
+    "DEFAULT_PREFIX",
+    "DEFAULT_UPSTREAM",
+    "PullThrough",
+    "check_prefix",
+    "promote_order",
+    "pull_through",
+]
 
 
 def pull_through(settings: Settings) -> PullThrough | None:
     """The `[pull_through]` table, or None when there is none (no cache configured)."""
-    table = settings.raw.get("pull_through")
-    if table is None:
-        return None
-    where = f"{settings.path}: [pull_through]"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    unknown = sorted(set(table) - _PULL_KEYS)
-    if unknown:
-        raise ConfigError(f"{where} has an unknown key: {unknown[0]}")
-    prefix = _typed(table, "prefix", str, where) or DEFAULT_PREFIX
-    check_prefix(prefix)
-    days = _typed(table, "lifecycle_days", int, where)
-    if days is not None and (isinstance(days, bool) or days < 1):
-        raise ConfigError(f"{where}: lifecycle_days must be a whole number of days, 1 or more")
-    return PullThrough(
-        prefix=prefix,
-        upstream=_typed(table, "upstream", str, where) or DEFAULT_UPSTREAM,
-        profile=_typed(table, "profile", str, where),
-        tag_immutability=_typed(table, "tag_immutability", bool, where),
-        scan_on_push=_typed(table, "scan_on_push", bool, where),
-        lifecycle_days=days,
-    )
+    return settings.pull_through
 
 
 def check_prefix(prefix: str) -> str:
     """`prefix` when it can start an ECR repository name; ConfigError otherwise."""
-    if not 2 <= len(prefix) <= 30 or _PREFIX.fullmatch(prefix) is None:
-        raise ConfigError(
-            f"pull-through prefix {prefix!r} must be 2 to 30 lower-case letters, digits,"
-            " '.', '_', '-' or '/'"
-        )
+    problem = _prefix_problem(prefix)
+    if problem is not None:
+        raise ConfigError(problem)
     return prefix
 
 
 def promote_order(settings: Settings) -> list[str]:
     """`[promote] order`: profile names, first to last; empty when not set."""
-    table = settings.raw.get("promote", {})
-    where = f"{settings.path}: [promote]"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    order = table.get("order", [])
-    if not isinstance(order, list) or not all(isinstance(n, str) and n for n in order):
-        raise ConfigError(f'{where} order must be a list of profile names: ["dev", "prod"]')
-    if len(set(order)) != len(order):
-        raise ConfigError(f"{where} order names a profile twice")
-    return list(order)
-
-
-def _typed(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
-    value = table.get(key)
-    if value is not None and not isinstance(value, kind):
-        raise ConfigError(f"{where}: {key} must be a {kind.__name__}")
-    return value
+    return list(settings.promote_order)

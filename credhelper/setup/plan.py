@@ -222,6 +222,29 @@ class _Changes:
             if self.decide(ours.path, key, current, value):
                 ours.set_top(key, value)
                 setattr(self.record, key, value)
+        self.plan_tables(team, ours)
+
+    def plan_tables(self, team: Team, ours: SettingsFile) -> None:
+        """`[promote]` and `[pull_through]` from the team file. Unlike a user's value, one
+        that still holds what an earlier setup wrote follows a changed team file."""
+        wanted_tables = settings_file.team_tables(team.promote_order, team.pull_through)
+        current_tables = settings_file.team_tables(
+            ours.settings.promote_order, ours.settings.pull_through
+        )
+        for key, wanted_table in wanted_tables.items():
+            if wanted_table is None:
+                continue
+            recorded = getattr(self.record, key)
+            current_table = current_tables[key]
+            if current_table is not None and current_table == recorded != wanted_table:
+                # Still as an earlier setup wrote it: the team file changed, not the user.
+                self.plan.actions.append(
+                    f"update [{key}] in {ours.path} ({show(current_table)} → {show(wanted_table)})"
+                )
+            elif not self.decide(ours.path, f"[{key}]", current_table, wanted_table):
+                continue
+            ours.set_table(key, wanted_table)
+            setattr(self.record, key, wanted_table)
 
     def plan_aws(self, team: Team, aws: ConfigFile, *, legacy: bool) -> bytes | None:
         """The sso-session, then the profiles, in team order; the new file's bytes

@@ -10,6 +10,14 @@ to each of the three files, so that `ecr-sso teardown` removes exactly that:
     default_profile = "dev"                # top-level keys setup set, with their values
     dockerhub_org = "connectedhome"
 
+    [managed.promote]                      # tables setup copied from the team file,
+    order = ["dev", "stage", "prod"]       # as written
+
+    [managed.pull_through]
+    prefix = "docker-hub"
+    upstream = "docker-hub"
+    profile = "dev"
+
     [managed.registries]                   # [registries] entries setup added
     "642976147714.dkr.ecr.eu-west-1.amazonaws.com" = "dev"
 
@@ -65,6 +73,9 @@ class Managed:
     cred_helpers: list[str] = field(default_factory=list)
     default_profile: str | None = None
     dockerhub_org: str | None = None
+    #: `[promote]` and `[pull_through]` as written (see `team_tables`); None: not added.
+    promote: dict[str, Any] | None = None
+    pull_through: dict[str, Any] | None = None
     registries: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     sso_sessions: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -76,6 +87,8 @@ class Managed:
             self.cred_helpers
             or self.default_profile
             or self.dockerhub_org
+            or self.promote is not None
+            or self.pull_through is not None
             or self.registries
             or self.aliases
             or self.sso_sessions
@@ -161,8 +174,22 @@ class SettingsFile:
         else:  # a layout this simple placement misreads (say, a multi-line array)
             self.document[key] = value
 
+    def set_table(self, key: str, values: Mapping[str, object]) -> None:
+        """A table such as `[pull_through]` holding exactly `values`: edited in place
+        when present (the comments in it are kept), else added."""
+        self.dirty = True
+        existing = self.document.get(key)
+        if not isinstance(existing, Table):
+            self.document[key] = _plain_table(values)
+            return
+        for name in [name for name in existing if name not in values]:
+            del existing[name]
+        for name, value in values.items():
+            if existing.get(name) != value:
+                existing[name] = value
+
     def remove_top(self, key: str) -> None:
-        """Drop a top-level key, if present."""
+        """Drop a top-level key or table, if present."""
         if key in self.document:
             self.dirty = True
             del self.document[key]
@@ -185,10 +212,10 @@ class SettingsFile:
             hosts = tomlkit.array()
             hosts.extend(record.cred_helpers)
             table["cred_helpers"] = hosts.multiline(True)
-        if record.default_profile:
-            table["default_profile"] = record.default_profile
-        if record.dockerhub_org:
-            table["dockerhub_org"] = record.dockerhub_org
+        for key in ("default_profile", "dockerhub_org", "promote", "pull_through"):
+            value = getattr(record, key)
+            if value is not None and value != "":
+                table[key] = _plain_table(value) if isinstance(value, dict) else value
         if record.registries:
             table["registries"] = _plain_table(record.registries)
         for name in ("aliases", "sso_sessions", "profiles"):
@@ -248,11 +275,23 @@ def _key_for(table: Table, host: str) -> str:
     return host
 
 
-def _plain_table(values: Mapping[str, str]) -> Table:
+def _plain_table(values: Mapping[str, object]) -> Table:
     table = tomlkit.table()
     for key, value in values.items():
         table[key] = value
     return table
+
+
+def team_tables(
+    promote_order: tuple[str, ...], pull_through: settings.PullThrough | None
+) -> dict[str, dict[str, Any] | None]:
+    """`[promote]` and `[pull_through]`, by name, in the one form setup writes, compares
+    and records (defaults written out, so that equal values compare equal however they
+    were spelt); None for a table that is not there."""
+    return {
+        "promote": {"order": list(promote_order)} if promote_order else None,
+        "pull_through": None if pull_through is None else dict(pull_through.as_table()),
+    }
 
 
 def read(path: str) -> SettingsFile:
@@ -333,6 +372,14 @@ def _managed(raw: Any, path: str) -> Managed:
         if value is not None and not isinstance(value, str):
             raise bad(f"{key} must be a string")
         setattr(record, key, value)
+    for key in ("promote", "pull_through"):
+        if key in raw:
+            try:
+                read = settings.parse({key: raw[key]}, path)
+                table = team_tables(read.promote_order, read.pull_through)[key]
+            except ConfigError:
+                raise bad(f"{key} is not a [{key}] table") from None
+            setattr(record, key, table)
     registries = raw.get("registries", {})
     if not _str_map(registries):
         raise bad("registries must map hosts to profile names")
@@ -346,6 +393,8 @@ def _managed(raw: Any, path: str) -> Managed:
         "cred_helpers",
         "default_profile",
         "dockerhub_org",
+        "promote",
+        "pull_through",
         "registries",
         "aliases",
         "sso_sessions",

@@ -22,6 +22,16 @@ A team shares one TOML file that says which AWS accounts and roles its members u
     host = "registry.example.internal"
     profile = "dev"
 
+    [promote]                          # optional; `ecr-sso promote --to next`
+    order = ["dev", "stage", "prod"]
+
+    [pull_through]                     # optional; the Docker Hub pull-through cache
+    prefix = "docker-hub"              # (keys and checks: credhelper.settings)
+    profile = "dev"
+
+Setup copies `[promote]` and `[pull_through]` into our config as they are, checked by the
+same code that reads them there.
+
 Reading is strict: an unknown key is an error naming it (a typo such as `acount` must not
 pass silently), and so is an account ID written as a number (TOML would drop its leading
 zeros). Pure apart from `load`, which reads the file.
@@ -38,7 +48,7 @@ from urllib.parse import urlsplit
 from credhelper.aws.config import DEFAULT_SCOPES
 from credhelper.errors import UsageError
 from credhelper.registry import REGION, parse_address, parse_registry, registry_host
-from credhelper.settings import parse_toml
+from credhelper.settings import PullThrough, parse_promote, parse_pull_through, parse_toml
 
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 # Profile and sso-session names go into INI section headers that botocore splits like a
@@ -49,7 +59,15 @@ _ROLE = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
 _SCOPE = re.compile(r"[A-Za-z0-9:._/-]{1,128}", re.ASCII)
 _DOCKERHUB_ORG = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,253}[a-z0-9])?", re.ASCII)
 
-_TOP_KEYS = ("sso", "profiles", "aliases", "default_profile", "dockerhub_org")
+_TOP_KEYS = (
+    "sso",
+    "profiles",
+    "aliases",
+    "default_profile",
+    "dockerhub_org",
+    "promote",
+    "pull_through",
+)
 _SSO_KEYS = ("session", "start_url", "region", "scopes")
 _PROFILE_KEYS = ("account", "role", "region", "registries")
 _ALIAS_KEYS = ("host", "profile")
@@ -102,6 +120,8 @@ class TeamFile:
     aliases: tuple[AliasEntry, ...] = ()
     default_profile: str | None = None
     dockerhub_org: str | None = None
+    promote_order: tuple[str, ...] = ()
+    pull_through: PullThrough | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +138,9 @@ class Team:
     # default is a conflict, rather than the user's choice to keep.
     default_profile_given: bool
     dockerhub_org: str | None
+    #: `[promote] order` and `[pull_through]`, carried into our config.
+    promote_order: tuple[str, ...] = ()
+    pull_through: PullThrough | None = None
 
 
 # -- the file ----------------------------------------------------------------------------
@@ -188,12 +211,8 @@ def parse(document: Mapping[str, Any], path: str = "<team file>") -> TeamFile:
         aliases.append(AliasEntry(check_alias_host(host, f"{path}: {where} host"), profile))
 
     default_profile = _opt_str(document, "default_profile", path, "default_profile")
-    dockerhub_org = _opt_str(document, "dockerhub_org", path, "dockerhub_org")
-    if dockerhub_org is not None and _DOCKERHUB_ORG.fullmatch(dockerhub_org) is None:
-        raise UsageError(
-            f"{path}: dockerhub_org must be a Docker Hub organisation name"
-            f" (lower-case letters, digits, '.', '_', '-'), not {dockerhub_org!r}"
-        )
+    dockerhub_org = _dockerhub_org(document, path)
+    promote_order, pull_through = _config_tables(document, path)
     return TeamFile(
         path=path,
         session=session,
@@ -204,7 +223,34 @@ def parse(document: Mapping[str, Any], path: str = "<team file>") -> TeamFile:
         aliases=tuple(aliases),
         default_profile=default_profile,
         dockerhub_org=dockerhub_org,
+        promote_order=promote_order,
+        pull_through=pull_through,
     )
+
+
+def _dockerhub_org(document: Mapping[str, Any], path: str) -> str | None:
+    dockerhub_org = _opt_str(document, "dockerhub_org", path, "dockerhub_org")
+    if dockerhub_org is not None and _DOCKERHUB_ORG.fullmatch(dockerhub_org) is None:
+        raise UsageError(
+            f"{path}: dockerhub_org must be a Docker Hub organisation name"
+            f" (lower-case letters, digits, '.', '_', '-'), not {dockerhub_org!r}"
+        )
+    return dockerhub_org
+
+
+def _config_tables(
+    document: Mapping[str, Any], path: str
+) -> tuple[tuple[str, ...], PullThrough | None]:
+    """`[promote] order` and `[pull_through]`, checked as our config checks them."""
+    promote_order: tuple[str, ...] = ()
+    if "promote" in document:
+        promote_order = parse_promote(document["promote"], f"{path}: [promote]", UsageError)
+    pull_through = None
+    if "pull_through" in document:
+        pull_through = parse_pull_through(
+            document["pull_through"], f"{path}: [pull_through]", UsageError
+        )
+    return promote_order, pull_through
 
 
 def parse_profile_flag(text: str) -> Profile:
@@ -278,6 +324,14 @@ def combine(
         raise UsageError(
             f"{where}: default_profile {base.default_profile!r} is not among the profiles"
         )
+    for name in base.promote_order:
+        if name not in names:
+            raise UsageError(f"{where}: [promote] order names {name!r}, not among the profiles")
+    if base.pull_through is not None and base.pull_through.profile not in (None, *names):
+        raise UsageError(
+            f"{where}: [pull_through] profile {base.pull_through.profile!r} is not among"
+            " the profiles"
+        )
     default = base.default_profile or (complete[0].name if complete else None)
     return Team(
         sso=sso,
@@ -286,6 +340,8 @@ def combine(
         default_profile=default,
         default_profile_given=base.default_profile is not None,
         dockerhub_org=base.dockerhub_org,
+        promote_order=base.promote_order,
+        pull_through=base.pull_through,
     )
 
 

@@ -129,7 +129,20 @@ class _Removals:
                 ours.remove_top(key)
             elif current is not None:
                 setattr(self.kept, key, value)
+        self.plan_tables(ours)
         ours.set_managed(self.kept)
+
+    def plan_tables(self, ours: SettingsFile) -> None:
+        """`[promote]` and `[pull_through]`, while they hold what setup copied."""
+        tables = settings_file.team_tables(ours.settings.promote_order, ours.settings.pull_through)
+        for key, current_table in tables.items():
+            recorded = getattr(self.record, key)
+            if recorded is None:
+                continue
+            if self.removable(ours.path, f"[{key}]", current_table, recorded):
+                ours.remove_top(key)
+            elif current_table is not None:
+                setattr(self.kept, key, recorded)
 
     def removable(self, path: str, what: str, current: object, recorded: object) -> bool:
         """Whether to remove an entry of our config: yes while it holds what setup wrote;
@@ -177,7 +190,13 @@ def stale_entries(record: Managed, team: Team) -> tuple[Managed, Managed]:
     hosts = {host for host, _ in registry_hosts(team)}
     aliases = {alias.host for alias in team.aliases}
     stale = Managed()
-    current = Managed(default_profile=record.default_profile, dockerhub_org=record.dockerhub_org)
+    # Like the defaults, the team file's tables are never stale: setup --prune keeps them.
+    current = Managed(
+        default_profile=record.default_profile,
+        dockerhub_org=record.dockerhub_org,
+        promote=record.promote,
+        pull_through=record.pull_through,
+    )
     for name, values in record.profiles.items():
         (current if name in names else stale).profiles[name] = values
     for name, values in record.sso_sessions.items():

@@ -197,6 +197,6 @@ def test_a_bad_pull_through_table_is_one_line(team: FakeAWS, env: Env, cli: Cli)
 
     assert result.code == 1
     assert result.err == (
-        "ecr-sso: pull-through prefix 'Docker Hub' must be 2 to 30 lower-case letters,"
-        " digits, '.', '_', '-' or '/'\n"
+        f"ecr-sso: {env.config_file}: [pull_through]: pull-through prefix 'Docker Hub'"
+        " must be 2 to 30 lower-case letters, digits, '.', '_', '-' or '/'\n"
     )

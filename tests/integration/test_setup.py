@@ -603,3 +603,67 @@ def test_registries_when_there_are_none(env: Env) -> None:
     assert result.stdout == ""
     assert result.stderr == f"no registries in {env.config_file}; `ecr-sso setup` adds them\n"
     assert json.loads(ecr_sso("registries", "--json").stdout) == []
+
+
+# -- [promote] and [pull_through] from the team file ---------------------------------------
+
+TEAM_TABLES = """
+[promote]
+order = ["dev", "stage"]
+
+[pull_through]
+profile = "dev"
+scan_on_push = true
+lifecycle_days = 30
+"""
+
+
+def test_team_file_tables_are_copied_recorded_and_torn_down(env: Env, tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(TEAM + TEAM_TABLES)
+    env.write_config('cache = "keyring"\n')
+
+    result = ecr_sso("setup", "--from", str(path))
+
+    assert result.returncode == 0, result.stderr
+    assert f"add [promote] to {env.config_file}" in result.stdout.splitlines()
+    assert f"add [pull_through] to {env.config_file}" in result.stdout.splitlines()
+    ours = settings.load(str(env.config_file))
+    assert ours.promote_order == ("dev", "stage")
+    assert ours.pull_through == settings.PullThrough(
+        profile="dev", scan_on_push=True, lifecycle_days=30
+    )
+    managed = ours.raw["managed"]
+    assert managed["promote"] == {"order": ["dev", "stage"]}
+    assert managed["pull_through"] == {
+        "prefix": "docker-hub",
+        "upstream": "docker-hub",
+        "profile": "dev",
+        "scan_on_push": True,
+        "lifecycle_days": 30,
+    }
+
+    before = snapshot(three_files(env))
+    again = ecr_sso("setup", "--from", str(path))
+    assert (again.returncode, again.stdout) == (0, "nothing to change\n")
+    assert snapshot(three_files(env)) == before
+
+    removed = ecr_sso("teardown", "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert f"remove [pull_through] from {env.config_file}" in removed.stdout
+    assert env.config_file.read_text() == 'cache = "keyring"\n'
+
+
+def test_a_typo_in_a_team_file_table_changes_nothing(env: Env, tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(TEAM + TEAM_TABLES.replace("scan_on_push", "scan_on_psuh"))
+
+    result = ecr_sso("setup", "--from", str(path))
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ecr-sso: {path}: [pull_through] has an unknown key: scan_on_psuh (did you mean"
+        " scan_on_push?)\n"
+    )
+    assert not env.aws_config.exists()
+    assert not env.config_file.exists()

@@ -24,7 +24,7 @@ def test_pull_through_table() -> None:
     ("table", "message"),
     [
         ({"prefx": "x"}, "c: [pull_through] has an unknown key: prefx"),
-        ({"prefix": "A b"}, "pull-through prefix 'A b' must be 2 to 30"),
+        ({"prefix": "A b"}, "c: [pull_through]: pull-through prefix 'A b' must be 2 to 30"),
         ({"lifecycle_days": 0}, "c: [pull_through]: lifecycle_days must be a whole number"),
         ({"scan_on_push": "yes"}, "c: [pull_through]: scan_on_push must be a bool"),
     ],

@@ -10,6 +10,7 @@ from setup_fixtures import EXAMPLE_TEAM, TEAM
 
 from credhelper.errors import UsageError
 from credhelper.registry import parse_address, parse_registry, registry_host
+from credhelper.settings import PullThrough
 from credhelper.setup import teamfile
 from credhelper.setup.teamfile import AliasEntry, Profile, Sso
 
@@ -347,3 +348,55 @@ def test_registry_host_per_partition(region: str, host: str, partition: str) -> 
         region,
         partition,
     )
+
+
+# -- [promote] and [pull_through]: checked as our config checks them ----------------------
+
+TABLES = """
+[promote]
+order = ["dev", "stage"]
+
+[pull_through]
+prefix = "hub"
+profile = "stage"
+tag_immutability = false
+"""
+
+
+def test_promote_and_pull_through(tmp_path: Path) -> None:
+    team = teamfile.combine(load_text(tmp_path, TEAM + TABLES))
+
+    assert team.promote_order == ("dev", "stage")
+    assert team.pull_through == PullThrough(prefix="hub", profile="stage", tag_immutability=False)
+    plain = teamfile.combine(load_text(tmp_path, TEAM))
+    assert (plain.promote_order, plain.pull_through) == ((), None)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("order =", "ordr ="),
+            "[promote] has an unknown key: ordr (did you mean order?)",
+        ),
+        (
+            ("tag_immutability", "tag_imutability"),
+            "[pull_through] has an unknown key: tag_imutability (did you mean tag_immutability?)",
+        ),
+        (
+            ('prefix = "hub"', 'prefix = "hub"\ncolour = "red"'),
+            "[pull_through] has an unknown key: colour (expected prefix, upstream, profile,"
+            " tag_immutability, scan_on_push, lifecycle_days)",
+        ),
+        (('["dev", "stage"]', '["dev", "dev"]'), "[promote] order names a profile twice"),
+        (('["dev", "stage"]', '["dev", "qa"]'), "[promote] order names 'qa', not among"),
+        (('profile = "stage"', 'profile = "qa"'), "[pull_through] profile 'qa' is not among"),
+        (("false", '"no"'), "[pull_through]: tag_immutability must be a bool"),
+        (('"hub"', '"Hub"'), "[pull_through]: pull-through prefix 'Hub' must be 2 to 30"),
+    ],
+)
+def test_table_mistakes_are_named(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    old, new = change
+    assert old in TABLES
+    message = error_of(tmp_path, TEAM + TABLES.replace(old, new, 1))
+    assert f"team.toml: {expected}" in message
