@@ -7,10 +7,9 @@ for Linux and macOS. A mirror that disagrees with platformdirs only costs speed,
 correctness: the hit path then finds nothing and the full path runs (tests compare both).
 """
 
-from __future__ import annotations
-
-import os
 import sys
+
+from credhelper import fastos
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,11 +57,11 @@ class Paths:
         #: the files as they were before it first changed them.
         self.state_dir = state_dir
         # Fixed by the AWS CLI and botocore: always under the home directory (`home` is
-        # os.path.expanduser's, as theirs).
-        self.sso_cache_dir = os.path.join(home, ".aws", "sso", "cache")
+        # os.path.expanduser's rule, as theirs).
+        self.sso_cache_dir = fastos.join(home, ".aws", "sso", "cache")
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Paths:
+    def from_environ(cls, environ: "Mapping[str, str]") -> "Paths":
         """Resolve every location: our `ECR_SSO_*` overrides, then the AWS and Docker
         variables, then platformdirs' per-user defaults."""
         import platformdirs
@@ -71,10 +70,10 @@ class Paths:
             # The XDG variables first, on macOS too: platformdirs honours them there only
             # in recent releases, and the fast path and install.sh always do.
             base = _xdg(environ, name)
-            return os.path.join(base, APP) if base is not None else default
+            return fastos.join(base, APP) if base is not None else default
 
         home = _home()
-        config_file = environ.get("ECR_SSO_CONFIG") or os.path.join(
+        config_file = environ.get("ECR_SSO_CONFIG") or fastos.join(
             xdg_or("XDG_CONFIG_HOME", platformdirs.user_config_dir(APP, appauthor=False)),
             CONFIG_NAME,
         )
@@ -86,49 +85,47 @@ class Paths:
             data_dir=xdg_or("XDG_DATA_HOME", platformdirs.user_data_dir(APP, appauthor=False)),
             log_dir=platformdirs.user_log_dir(APP, appauthor=False),
             aws_config_file=aws_config_file(environ),
-            docker_config_dir=environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"),
+            docker_config_dir=environ.get("DOCKER_CONFIG") or fastos.join(home, ".docker"),
             state_dir=platformdirs.user_state_dir(APP, appauthor=False),
         )
 
     @property
     def docker_config_file(self) -> str:
         """Docker's `config.json`."""
-        return os.path.join(self.docker_config_dir, "config.json")
+        return fastos.join(self.docker_config_dir, "config.json")
 
 
 def _home() -> str:
     """The home folder as botocore, the AWS CLI and platformdirs find it: they all call
-    `os.path.expanduser`, so we do too rather than read HOME. On POSIX it is HOME (else
-    the password database); on Windows it is USERPROFILE and HOME is ignored, so reading
-    HOME there would put `~/.aws` somewhere botocore never looks. It reads the process's
-    environment, as they do (the `environ` given to the resolvers is that environment in
-    every real run)."""
-    return os.path.expanduser("~")
+    `os.path.expanduser`, and `fastos.expanduser` is its POSIX rule (HOME, else the password
+    database) without importing `os`. It reads the process's environment, as they do (the
+    `environ` given to the resolvers is that environment in every real run)."""
+    return fastos.expanduser("~")
 
 
-def aws_config_file(environ: Mapping[str, str]) -> str:
+def aws_config_file(environ: "Mapping[str, str]") -> str:
     """The AWS config file, as botocore finds it: `AWS_CONFIG_FILE`, else `~/.aws/config`,
-    with `~` expanded by `os.path.expanduser` as botocore expands it."""
-    configured = environ.get("AWS_CONFIG_FILE") or os.path.join("~", ".aws", "config")
-    return os.path.expanduser(configured)
+    with `~` expanded by `os.path.expanduser`'s rule, as botocore expands it."""
+    configured = environ.get("AWS_CONFIG_FILE") or fastos.join("~", ".aws", "config")
+    return fastos.expanduser(configured)
 
 
-def aws_credentials_file(environ: Mapping[str, str]) -> str:
+def aws_credentials_file(environ: "Mapping[str, str]") -> str:
     """The AWS shared credentials file, as botocore finds it (`AWS_SHARED_CREDENTIALS_FILE`,
     else `~/.aws/credentials`)."""
     configured = environ.get("AWS_SHARED_CREDENTIALS_FILE")
     if configured:
-        return os.path.expanduser(configured)
-    return os.path.join(_home(), ".aws", "credentials")
+        return fastos.expanduser(configured)
+    return fastos.join(_home(), ".aws", "credentials")
 
 
-def _xdg(environ: Mapping[str, str], name: str) -> str | None:
+def _xdg(environ: "Mapping[str, str]", name: str) -> str | None:
     # As platformdirs: an XDG variable counts only when it holds an absolute path.
     value = environ.get(name, "")
     return value if value.startswith("/") else None
 
 
-def fast_cache_dir(environ: Mapping[str, str]) -> str | None:
+def fast_cache_dir(environ: "Mapping[str, str]") -> str | None:
     """The cache directory by platformdirs' rules, without importing it; None where the
     rules are not mirrored here (then the caller takes the full path)."""
     if environ.get("ECR_SSO_CACHE_DIR"):
@@ -136,24 +133,24 @@ def fast_cache_dir(environ: Mapping[str, str]) -> str | None:
     base = _xdg(environ, "XDG_CACHE_HOME")
     if base is None:
         if sys.platform.startswith("linux"):
-            base = os.path.join(_home(), ".cache")
+            base = fastos.join(_home(), ".cache")
         elif sys.platform == "darwin":
-            base = os.path.join(_home(), "Library", "Caches")
+            base = fastos.join(_home(), "Library", "Caches")
         else:
             return None
-    return os.path.join(base, APP)
+    return fastos.join(base, APP)
 
 
-def fast_config_file(environ: Mapping[str, str]) -> str | None:
+def fast_config_file(environ: "Mapping[str, str]") -> str | None:
     """Our config file by platformdirs' rules, without importing it; None where not mirrored."""
     if environ.get("ECR_SSO_CONFIG"):
         return environ["ECR_SSO_CONFIG"]
     base = _xdg(environ, "XDG_CONFIG_HOME")
     if base is None:
         if sys.platform.startswith("linux"):
-            base = os.path.join(_home(), ".config")
+            base = fastos.join(_home(), ".config")
         elif sys.platform == "darwin":
-            base = os.path.join(_home(), "Library", "Application Support")
+            base = fastos.join(_home(), "Library", "Application Support")
         else:
             return None
-    return os.path.join(base, APP, CONFIG_NAME)
+    return fastos.join(base, APP, CONFIG_NAME)

@@ -6,41 +6,38 @@ in it may have been planted. Every cached file is opened without following a lin
 without blocking (a FIFO or a link to `/dev/zero` must not hang or flood a `get`), checked
 on the open descriptor (a regular file, ours, not writable by others) and read with a bound.
 
-Stdlib only, and only `os` and `stat` (both loaded by every Python start): the cache-hit
-path uses this module. A folder we did not create is never chmod-ed: where it is not
-private it is not used, and `ecr-sso doctor` says how to fix it.
+Built on `fastos` (the built-in `posix` module), not `os`: the cache-hit path uses this
+module, and may run without `site`, which would otherwise have loaded `os`. A folder we did
+not create is never chmod-ed: where it is not private it is not used, and `ecr-sso doctor`
+says how to fix it.
 """
 
-from __future__ import annotations
+from credhelper import fastos
 
-import os
-import stat
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
 
 #: The cache folder's sub-folders that must be as private as the folder itself.
 CACHE_FOLDERS = ("routes", "tokens", "locks")
 #: No token or route file comes near this; a bigger one is damaged or hostile.
 MAX_FILE = 64 * 1024
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC
-# Windows has neither owners in st_uid nor dir_fd; its cache folder is per-user already.
-_UID = os.getuid() if hasattr(os, "getuid") else None
-_DIR_FD = os.open in os.supports_dir_fd
+_NOFOLLOW = fastos.O_NOFOLLOW
+_DIR_FLAGS = fastos.O_RDONLY | fastos.O_DIRECTORY | fastos.O_CLOEXEC
+_FILE_FLAGS = fastos.O_RDONLY | _NOFOLLOW | fastos.O_NONBLOCK | fastos.O_CLOEXEC
+_UID = fastos.getuid()
 
 
 class NotPrivate(OSError):
     """A folder ecr-sso would keep tokens in is owned or writable by someone else."""
 
 
-def problem(st: os.stat_result) -> str | None:
+def problem(st: "os.stat_result") -> str | None:
     """Why a file or folder with this status cannot be trusted; None if it can."""
-    if _UID is None:
-        return None
     if st.st_uid != _UID:
         return f"owned by another user (uid {st.st_uid})"
     if st.st_mode & 0o022:
-        return f"writable by others (mode {stat.S_IMODE(st.st_mode):04o})"
+        return f"writable by others (mode {st.st_mode & 0o7777:04o})"
     return None
 
 
@@ -48,14 +45,14 @@ def untrusted_folder(base: str, parts: tuple[str, ...] = ()) -> tuple[str, str] 
     """(folder, why) for the first of `base` (followed if a link: people link ~/.cache
     elsewhere) and its sub-folders `parts` (never followed) that cannot hold tokens; None
     when all are private or do not exist yet."""
-    for path, follow in [(base, True)] + [(os.path.join(base, p), False) for p in parts]:
+    for path, follow in [(base, True)] + [(fastos.join(base, p), False) for p in parts]:
         try:
-            st = os.stat(path) if follow else os.lstat(path)
+            st = fastos.stat(path) if follow else fastos.lstat(path)
         except FileNotFoundError:
             continue
         except OSError as err:
             return path, f"unusable ({err.strerror})"
-        if not stat.S_ISDIR(st.st_mode):
+        if not fastos.is_dir(st.st_mode):
             return path, "not a folder"
         reason = problem(st)
         if reason is not None:
@@ -80,13 +77,13 @@ def read(base: str, *names: str, limit: int = MAX_FILE) -> bytes | None:
     if handle is None:
         return None
     try:
-        st = os.fstat(handle)
-        if not stat.S_ISREG(st.st_mode) or problem(st) is not None or st.st_size > limit:
+        st = fastos.fstat(handle)
+        if not fastos.is_regular(st.st_mode) or problem(st) is not None or st.st_size > limit:
             return None
         chunks = []
         size = 0
         while size <= limit:
-            chunk = os.read(handle, limit + 1 - size)
+            chunk = fastos.read(handle, limit + 1 - size)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -95,7 +92,7 @@ def read(base: str, *names: str, limit: int = MAX_FILE) -> bytes | None:
     except OSError:
         return None
     finally:
-        os.close(handle)
+        fastos.close(handle)
 
 
 def _open_checked(base: str, names: tuple[str, ...]) -> int | None:
@@ -103,18 +100,16 @@ def _open_checked(base: str, names: tuple[str, ...]) -> int | None:
     (so none can be swapped for a link between check and use); None if one is not ours."""
     if any("/" in name or name in ("", ".", "..") for name in names):
         return None
-    if not _DIR_FD:  # pragma: no cover - Windows: no dir_fd, no owners to check
-        return os.open(os.path.join(base, *names), _FILE_FLAGS)
-    fd = os.open(base, _DIR_FLAGS)
+    fd = fastos.open_fd(base, _DIR_FLAGS)
     try:
-        if problem(os.fstat(fd)) is not None:
+        if problem(fastos.fstat(fd)) is not None:
             return None
         for name in names[:-1]:
-            sub = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
-            os.close(fd)
+            sub = fastos.open_fd(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+            fastos.close(fd)
             fd = sub
-            if problem(os.fstat(fd)) is not None:
+            if problem(fastos.fstat(fd)) is not None:
                 return None
-        return os.open(names[-1], _FILE_FLAGS, dir_fd=fd)
+        return fastos.open_fd(names[-1], _FILE_FLAGS, dir_fd=fd)
     finally:
-        os.close(fd)
+        fastos.close(fd)

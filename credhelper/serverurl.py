@@ -10,8 +10,6 @@ character Go's `validUserinfo` refuses (the host is what follows the last `@`, f
 scheme other than `http://` or `https://`, and `://` anywhere but at the start.
 """
 
-from __future__ import annotations
-
 # Region name prefix → (partition, DNS suffix), for the partitions whose regions do not
 # use amazonaws.com or are not `aws` (botocore's partitions.json); the rest is `aws`.
 # Longer prefixes first: "us-isob-" before "us-iso-". The one such table: `registry` reads

@@ -15,8 +15,6 @@ all of these hold, and in every other case returns None so that the full path ru
 Being conservative here only ever costs speed, never correctness.
 """
 
-from __future__ import annotations
-
 import time
 
 from credhelper import private, serverurl
@@ -29,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-def answer(data: bytes, environ: Mapping[str, str]) -> str | None:
+def answer(data: bytes, environ: "Mapping[str, str]") -> str | None:
     """The helper's stdout for `get` if the cache can answer it, else None."""
     if environ.get("ECR_SSO_CACHE") == "none":
         return None

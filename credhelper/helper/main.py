@@ -2,17 +2,14 @@
 
 It reads the request, lets the stdlib-only fast path answer a cache hit, and otherwise runs
 the full helper: builds the parts, runs the action, and is the one place that turns our
-errors into the protocol's stdout line and exit code. Nothing heavier than `os` and `sys`
-is imported before the fast path has had its chance: every other import is inside the
-functions the full path calls.
+errors into the protocol's stdout line and exit code. Nothing but `sys` and the fast path's
+own small modules (on `fastos`, not `os`) is imported before the fast path has had its
+chance: every other import is inside the functions the full path calls.
 """
 
-from __future__ import annotations
-
-import os
 import sys
 
-from credhelper.helper import fastpath, protocol
+from credhelper.helper import protocol
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +22,7 @@ if TYPE_CHECKING:
 
 def main() -> None:
     """Run one protocol action and exit with its status."""
-    if sys.platform == "win32" or os.name == "nt":
+    if sys.platform == "win32":
         from credhelper.windows import REFUSAL
 
         sys.stdout.write(f"{REFUSAL}\n")
@@ -35,7 +32,10 @@ def main() -> None:
     if action in protocol.READS_STDIN and sys.stdin is not None:
         data = protocol.read_input(sys.stdin.buffer)
     if action == "get":
-        out = fastpath.answer(data, os.environ)
+        from credhelper import fastos
+        from credhelper.helper import fastpath
+
+        out = fastpath.answer(data, fastos.environ())
         if out is not None:
             sys.stdout.write(out)
             sys.stdout.flush()
@@ -43,14 +43,14 @@ def main() -> None:
     sys.exit(run(action, data))
 
 
-def fetch(registry: Registry, profile: str | None) -> Token:
+def fetch(registry: "Registry", profile: str | None) -> "Token":
     """The AWS token fetch, imported only when a token is missing."""
     from credhelper.aws import client as aws
 
     return aws.fetch_token(registry, profile)
 
 
-def build(environ: Mapping[str, str]) -> Helper:
+def build(environ: "Mapping[str, str]") -> "Helper":
     """The helper wired to this machine's files, keyring and AWS."""
     import logging
 
@@ -78,7 +78,7 @@ def build(environ: Mapping[str, str]) -> Helper:
         )
         backend = "none"
 
-    def sign_in(profile: str | None, error: LoginRequired, retry: Callable[[], Token]) -> Token:
+    def sign_in(profile: str | None, error: LoginRequired, retry: "Callable[[], Token]") -> "Token":
         # Imported only when a login is missing: a cache hit never loads the sign-in code.
         from credhelper.helper import autologin
 
@@ -86,7 +86,7 @@ def build(environ: Mapping[str, str]) -> Helper:
             profile, error, retry, paths=paths, settings=settings, environ=environ
         )
 
-    def refresh_then_fetch(registry: Registry, profile: str | None) -> Token:
+    def refresh_then_fetch(registry: "Registry", profile: str | None) -> "Token":
         from credhelper.aws import replies
         from credhelper.sso import refresh_lock
 
@@ -127,6 +127,8 @@ def run(action: str, data: bytes) -> int:
         if action not in protocol.ACTIONS:
             out.write(protocol.USAGE + "\n")
             return 1
+        import os
+
         helper = build(os.environ)
         if action == "get":
             server_url = protocol.read_server_url(data)

@@ -8,8 +8,6 @@ The hit path imports this module, so its top level imports nothing: `json` and o
 family are imported inside the functions only the full path calls.
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -30,7 +28,7 @@ SPACE = " \t\r\n\v\f"
 _PLAIN_JSON = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
 
 
-def read_input(stream: BinaryIO | None) -> bytes:
+def read_input(stream: "BinaryIO | None") -> bytes:
     """Up to one byte over `MAX_INPUT` of stdin (enough to refuse more; never megabytes)."""
     if stream is None:
         return b""

@@ -6,15 +6,11 @@ cannot afford; the full path leaves a route per host instead, and the hit path f
 while the fingerprint (the environment variables below and the identity of our config file,
 the AWS config file and the AWS credentials file) still matches. A route names the host it
 was written for and the registry that host resolved to: it is followed only for that host,
-and only to a token issued for that registry. Stdlib only at the top: the hit path imports
-this.
+and only to a token issued for that registry. Nothing but `fastos` at the top: the hit
+path imports this.
 """
 
-from __future__ import annotations
-
-import os
-
-from credhelper import private
+from credhelper import fastos, private
 from credhelper.paths import aws_config_file, aws_credentials_file, fast_config_file
 
 TYPE_CHECKING = False
@@ -65,13 +61,13 @@ def file_identity(path: str) -> str:
     """Which file is at `path` and which version of it: a replaced or edited file (even
     one edited within the same second, or swapped for another) gives another line."""
     try:
-        st = os.stat(path)
+        st = fastos.stat(path)
     except OSError:
         return f"{path}|-"
     return f"{path}|{st.st_ino}|{st.st_mtime_ns}|{st.st_size}"
 
 
-def fingerprint(environ: Mapping[str, str], config_file: str) -> str | None:
+def fingerprint(environ: "Mapping[str, str]", config_file: str) -> str | None:
     """A one-line summary of the inputs to profile and identity resolution; None if
     unrepresentable."""
     parts = [environ.get(name, "") for name in FINGERPRINT_VARS]
@@ -81,7 +77,7 @@ def fingerprint(environ: Mapping[str, str], config_file: str) -> str | None:
     return None if "\n" in line or "\r" in line else line
 
 
-def fast_fingerprint(environ: Mapping[str, str]) -> str | None:
+def fast_fingerprint(environ: "Mapping[str, str]") -> str | None:
     """The fingerprint as the hit path sees the files (platformdirs mirrored)."""
     config_file = fast_config_file(environ)
     if config_file is None:
@@ -116,13 +112,13 @@ def write_route(cache_dir: str, route: Route) -> None:
     from credhelper import atomic
 
     folder = atomic.ensure_private_dir(cache_dir, "routes")
-    atomic.write_bytes(os.path.join(folder, route_name(route.host)), route.format(), mode=0o600)
+    atomic.write_bytes(fastos.join(folder, route_name(route.host)), route.format(), mode=0o600)
 
 
 def read_routes(cache_dir: str) -> dict[str, str]:
     """host → token key of every route left so far (for `list` and `status`)."""
     try:
-        names = os.listdir(os.path.join(cache_dir, "routes"))
+        names = fastos.listdir(fastos.join(cache_dir, "routes"))
     except OSError:
         return {}
     found = {}

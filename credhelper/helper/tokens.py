@@ -9,9 +9,7 @@ This module's top level imports only what the cache-hit path may import (`os`, `
 `parse_token` and `token_path` are used there. Backends import the rest when used.
 """
 
-from __future__ import annotations
-
-import os
+from credhelper import fastos
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,8 +21,8 @@ if TYPE_CHECKING:
 
         name: str
 
-        def get(self, key: str) -> Token | None: ...
-        def put(self, key: str, token: Token) -> None: ...
+        def get(self, key: str) -> "Token | None": ...
+        def put(self, key: str, token: "Token") -> None: ...
         def delete(self, key: str) -> bool: ...
         def keys(self) -> list[str]: ...
         def lock(self, key: str) -> AbstractContextManager[None]: ...
@@ -91,7 +89,7 @@ def parse_token(data: bytes) -> Token | None:
 
 def token_path(cache_dir: str, key: str) -> str:
     """Where the file backend keeps the token for `key`."""
-    return os.path.join(cache_dir, "tokens", key)
+    return fastos.join(cache_dir, "tokens", key)
 
 
 class FileCache:
@@ -117,19 +115,19 @@ class FileCache:
 
     def delete(self, key: str) -> bool:
         try:
-            os.unlink(token_path(self.cache_dir, key))
+            fastos.unlink(token_path(self.cache_dir, key))
         except FileNotFoundError:
             return False
         return True
 
     def keys(self) -> list[str]:
         try:
-            names = os.listdir(os.path.join(self.cache_dir, "tokens"))
+            names = fastos.listdir(fastos.join(self.cache_dir, "tokens"))
         except OSError:
             return []
         return sorted(n for n in names if not n.startswith("."))
 
-    def lock(self, key: str) -> AbstractContextManager[None]:
+    def lock(self, key: str) -> "AbstractContextManager[None]":
         from credhelper.flock import file_lock
 
         return file_lock(self.cache_dir, key)
@@ -145,7 +143,7 @@ class KeyringCache:
 
     def __init__(self, cache_dir: str) -> None:
         self.cache_dir = cache_dir
-        self._index = os.path.join(cache_dir, "keyring-index")
+        self._index = fastos.join(cache_dir, "keyring-index")
 
     def get(self, key: str) -> Token | None:
         from credhelper.helper import keyring_access
@@ -173,7 +171,7 @@ class KeyringCache:
         except OSError:
             return []
 
-    def lock(self, key: str) -> AbstractContextManager[None]:
+    def lock(self, key: str) -> "AbstractContextManager[None]":
         from credhelper.flock import file_lock
 
         return file_lock(self.cache_dir, key)
@@ -202,13 +200,13 @@ class NullCache:
     def keys(self) -> list[str]:
         return []
 
-    def lock(self, key: str) -> AbstractContextManager[None]:
+    def lock(self, key: str) -> "AbstractContextManager[None]":
         from contextlib import nullcontext
 
         return nullcontext()
 
 
-def open_cache(backend: str, cache_dir: str) -> TokenCache:
+def open_cache(backend: str, cache_dir: str) -> "TokenCache":
     """The backend named `file`, `keyring` or `none`."""
     if backend == "keyring":
         return KeyringCache(cache_dir)

@@ -21,19 +21,27 @@ DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 
 
 def install_layout(prefix: Path) -> Path:
-    """A venv's layout holding only our package (linked) and the script; the script."""
+    """A venv's layout holding only our package (linked), its python (a link to this one,
+    as a venv's is) and the script; the script."""
     site_packages = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
     site_packages = site_packages / "site-packages"
     site_packages.mkdir(parents=True)
     (site_packages / "credhelper").symlink_to(Path(credhelper.__file__).parent)
     (prefix / "bin").mkdir()
+    (prefix / "bin" / "python").symlink_to(sys.executable)
     script = prefix / "bin" / "docker-credential-ecr-sso"
     script.write_bytes(SCRIPT.read_bytes())
     return script
 
 
-def run_without_site(script: Path, action: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    """`python -I -S script action`, reporting at exit whether `site` ran and sys.path."""
+def run_without_site(
+    script: Path, action: str, stdin: str, python: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -I -S script action` with the python of the script's layout (else this
+    one), reporting at exit whether `site` ran and sys.path."""
+    if python is None:
+        beside = script.resolve().parent / "python"
+        python = beside if beside.exists() else Path(sys.executable)
     probe = (
         "import atexit, runpy, sys\n"
         "atexit.register(lambda: sys.stderr.write(repr(("
@@ -42,7 +50,7 @@ def run_without_site(script: Path, action: str, stdin: str) -> subprocess.Comple
         f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
     )
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe],
+        [str(python), "-I", "-S", "-c", probe],
         input=stdin,
         capture_output=True,
         text=True,
@@ -59,7 +67,9 @@ def warm(sso: SSO, run_helper: RunHelper) -> str:
     return first.stdout.decode()
 
 
-def test_without_site_the_package_is_found_next_to_the_script(warm: str, tmp_path: Path) -> None:
+def test_without_site_the_package_is_found_in_the_interpreters_environment(
+    warm: str, tmp_path: Path
+) -> None:
     script = install_layout(tmp_path / "venv")
 
     result = run_without_site(script, "get", DEV)
@@ -68,10 +78,10 @@ def test_without_site_the_package_is_found_next_to_the_script(warm: str, tmp_pat
     assert result.stdout == warm
     site_loaded, no_site, path = eval(result.stderr)  # noqa: S307 - our own repr
     assert (site_loaded, no_site) == (False, 1)
-    assert str(script.parents[1] / "lib") in path[-1]
+    assert str(script.parents[1] / "lib") in path[0]
 
 
-def test_through_a_link_the_real_location_counts(warm: str, tmp_path: Path) -> None:
+def test_through_a_link_the_interpreters_environment_counts(warm: str, tmp_path: Path) -> None:
     script = install_layout(tmp_path / "venv")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -84,12 +94,12 @@ def test_through_a_link_the_real_location_counts(warm: str, tmp_path: Path) -> N
 
 
 def test_without_the_package_beside_it_site_is_used(warm: str, tmp_path: Path) -> None:
-    """A lone copy of the script (as an editable install has): `site` then finds the
-    package, here through the test venv's editable-install .pth file or site-packages."""
+    """A script whose interpreter's site-packages lacks the package (an editable install,
+    as the test venv's): `site` then finds it, here through the editable install's .pth."""
     lone = tmp_path / "docker-credential-ecr-sso"
     lone.write_bytes(SCRIPT.read_bytes())
 
-    result = run_without_site(lone, "get", DEV)
+    result = run_without_site(lone, "get", DEV, python=Path(sys.executable))
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == warm
@@ -118,14 +128,20 @@ def test_installed_script_is_ours() -> None:
     assert installed[1:] == SCRIPT.read_text().split("\n")[1:]
 
 
+HELPER_ENTRY = ("from credhelper.helper.main import main; main()", "stdout")
+CLI_ENTRY = ("from credhelper.cli import main; sys.exit(main(['--version']))", "stderr")
+
+
+# CPython on Windows says so in sys.platform; `ecr-sso` also checks os.name, the helper
+# does not import `os` before its fast path (see credhelper/fastos.py).
 @pytest.mark.parametrize(
-    ("entry", "stream"),
+    ("entry", "stream", "patch"),
     [
-        ("from credhelper.helper.main import main; main()", "stdout"),
-        ("from credhelper.cli import main; sys.exit(main(['--version']))", "stderr"),
+        (*HELPER_ENTRY, "sys.platform = 'win32'"),
+        (*CLI_ENTRY, "sys.platform = 'win32'"),
+        (*CLI_ENTRY, "os.name = 'nt'"),
     ],
 )
-@pytest.mark.parametrize("patch", ["sys.platform = 'win32'", "os.name = 'nt'"])
 def test_windows_says_so_in_one_line(entry: str, stream: str, patch: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", f"import os, sys; {patch}; {entry}", "get"],

@@ -164,26 +164,26 @@ def test_from_environ_reads_the_mapping_it_is_given(tmp_path: Path) -> None:
     assert "ECR_SSO_CACHE_DIR" not in os.environ
 
 
-def test_home_is_found_as_botocore_finds_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    # botocore expands `~/.aws/config` and its SSO cache with os.path.expanduser, which on
-    # Windows reads USERPROFILE and ignores HOME. Stand in for that rule: our paths must
-    # follow it, not HOME.
-    real = os.path.expanduser
-
-    def windows_like(path: str) -> str:
-        return "/profiles/me" + path[1:] if path.startswith("~") else real(path)
-
-    monkeypatch.setattr(os.path, "expanduser", windows_like)
-    monkeypatch.setenv("HOME", "/not/where/botocore/looks")
+@pytest.mark.parametrize("home", ["/home/me", "/home/me/", "/", None])
+def test_home_is_found_as_botocore_finds_it(
+    monkeypatch: pytest.MonkeyPatch, home: str | None
+) -> None:
+    # botocore expands `~/.aws/config` and its SSO cache with os.path.expanduser: HOME when
+    # set (even "/"), else the password database. Our paths follow the same rule.
+    if home is None:
+        monkeypatch.delenv("HOME")
+    else:
+        monkeypatch.setenv("HOME", home)
     monkeypatch.delenv("AWS_CONFIG_FILE")
     monkeypatch.delenv("DOCKER_CONFIG")
+    expected = os.path.expanduser("~")
 
     paths = Paths.from_environ(os.environ)
 
-    assert paths.home == "/profiles/me"
-    assert paths.aws_config_file == os.path.join("/profiles/me", ".aws", "config")
-    assert paths.sso_cache_dir == os.path.join("/profiles/me", ".aws", "sso", "cache")
-    assert paths.docker_config_dir == os.path.join("/profiles/me", ".docker")
+    assert paths.home == expected
+    assert paths.aws_config_file == os.path.join(expected, ".aws", "config")
+    assert paths.sso_cache_dir == os.path.join(expected, ".aws", "sso", "cache")
+    assert paths.docker_config_dir == os.path.join(expected, ".docker")
 
 
 def test_aws_config_file_is_botocores(monkeypatch: pytest.MonkeyPatch) -> None:
