@@ -18,11 +18,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 ROUTE_MAGIC = "ecr-sso-route 3"
-# Everything besides the files that can change which profile serves a host or whose
-# credentials the default chain uses. Access key IDs are identifiers, not secrets.
-FINGERPRINT_VARS = (
-    "ECR_SSO_PROFILE",
-    "ECR_SSO_CACHE",
+# The environment variables that decide whose credentials the default chain finds (beside
+# the credentials file). Identifiers and file names, not secrets.
+CHAIN_VARS = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_ACCESS_KEY_ID",
@@ -31,6 +29,9 @@ FINGERPRINT_VARS = (
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 )
+# Everything besides the files that can change which profile serves a host or whose
+# credentials the default chain uses.
+FINGERPRINT_VARS = ("ECR_SSO_PROFILE", "ECR_SSO_CACHE", *CHAIN_VARS)
 
 
 class Route:

@@ -50,17 +50,6 @@ _IDENTITY_KEYS = (
     "aws_access_key_id",
 )
 
-# The environment variables that decide whose credentials the default chain finds (beside
-# the credentials file). Identifiers and file names, not secrets.
-_CHAIN_VARS = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-)
 # A profile with one of these signs in through SSO: its identity is in the AWS config alone.
 _SSO_KEYS = ("sso_session", "sso_start_url")
 
@@ -167,7 +156,7 @@ class Helper:
         # The default chain's identity is whatever the environment and the credentials file
         # name; keep tokens of different credentials apart without writing the identifiers
         # into file names.
-        who = [self.environ.get(n, "") for n in _CHAIN_VARS]
+        who = [self.environ.get(n, "") for n in routes.CHAIN_VARS]
         who.append(self._credentials_file_identity())
         digest = hashlib.sha256("\n".join(who).encode()).hexdigest()[:16]
         return f"~chain-{digest}@{registry.key}"
