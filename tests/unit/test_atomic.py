@@ -173,7 +173,7 @@ def test_ensure_private_dir_keeps_a_folder_only_we_can_write(folder: Path) -> No
 
 @pytest.mark.parametrize("mode", [0o777, 0o1777, 0o775])
 def test_ensure_private_dir_refuses_a_folder_others_can_write(folder: Path, mode: int) -> None:
-    base = folder / "shared"
+    base = folder / "open-to-all"
     base.mkdir()
     base.chmod(mode)
     with pytest.raises(private.NotPrivate) as caught:

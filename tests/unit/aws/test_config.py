@@ -102,7 +102,7 @@ def test_header_examples(
 
 def test_a_whole_file_as_botocore_reads_it(tmp_path: Path) -> None:
     text = REALISTIC + (
-        "\n[DEFAULT]\nshared = yes\n"  # configparser's DEFAULT: its keys are in every section
+        "\n[DEFAULT]\neverywhere = yes\n"  # configparser's DEFAULT: its keys are in every section
         "[profile default]\nregion = ap-east-1\n"  # after [default]: wins, as in botocore
         "[sso-sessionx other]\nsso_region = us-east-1\n"
     )
@@ -118,7 +118,7 @@ def test_a_whole_file_as_botocore_reads_it(tmp_path: Path) -> None:
         for name, keys in mapped["profiles"].items()
     }
     assert ours.profiles["default"]["region"] == "ap-east-1"
-    assert ours.profiles["dev"]["shared"] == "yes"
+    assert ours.profiles["dev"]["everywhere"] == "yes"
     assert ours.sso_sessions == mapped["sso_sessions"]
     assert ours.services == mapped["services"]
     assert ours.services["local-ecr"]["ecr"] == {
