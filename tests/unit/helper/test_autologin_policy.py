@@ -3,15 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fakeoidc import (  # noqa: F401 - fixtures
-    DEVICE_CODE,
-    REGISTER_CLIENT,
-    FakeOIDC,
-    oidc_fixture,
-    signin_server,
-    token_file,
-    write_sso_config,
-)
 
 from credhelper.errors import ConfigError
 from credhelper.helper import autologin

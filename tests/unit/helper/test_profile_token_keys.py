@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from fakeoidc import (  # noqa: F401 - fixtures
-    DEVICE_CODE,
-    REGISTER_CLIENT,
-    FakeOIDC,
-    oidc_fixture,
-    signin_server,
-    token_file,
-    write_sso_config,
-)
-
 from credhelper.helper.usecases import profile_token_keys
 from credhelper.sso import flows as sso
 

@@ -4,31 +4,9 @@ error line."""
 from __future__ import annotations
 
 import pytest
-from ecrbed import (  # noqa: F401 - fixtures
-    ACCOUNT,
-    PROFILE,
-    REGION,
-    Cli,
-    EcrBed,
-    cli_fixture,
-    ecr_fixture,
-    ecr_front_fixture,
-)
 
 from credhelper.errors import UsageError
 from credhelper.repos import migrate
-
-ECR_PASSWORD = f"{ACCOUNT}-auth-token"  # moto's ECR token, decoded: AWS:<account>-auth-token
-NAME = "connectedhome/app"
-ACCEPT = ", ".join(
-    [
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    ]
-)
-
 
 # -- the parts without skopeo ---------------------------------------------------------------------
 

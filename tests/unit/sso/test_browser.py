@@ -5,15 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from fakeoidc import (  # noqa: F401 - fixtures
-    DEVICE_CODE,
-    REGISTER_CLIENT,
-    FakeOIDC,
-    oidc_fixture,
-    signin_server,
-    token_file,
-    write_sso_config,
-)
 
 from credhelper.sso import browser
 from credhelper.sso import flows as sso

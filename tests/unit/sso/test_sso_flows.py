@@ -8,15 +8,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import Env
-from fakeoidc import (  # noqa: F401 - fixtures
-    DEVICE_CODE,
-    REGISTER_CLIENT,
-    FakeOIDC,
-    oidc_fixture,
-    signin_server,
-    token_file,
-    write_sso_config,
-)
+from fakeoidc import token_file, write_sso_config
 
 from credhelper.aws import config as aws_config
 from credhelper.aws.config import NotSso, SsoSession
