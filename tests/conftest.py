@@ -83,6 +83,10 @@ _REMOVED = (
     "DOCKER_HOST",
     "DOCKER_CONTEXT",
     "REGISTRY_AUTH_FILE",
+    # CI set makes sign-in refuse to start: a test wanting that sets CI itself, so that a
+    # run behaves alike on a developer's machine and in CI (realclients.IN_CI keeps the
+    # runner's value for skip-or-fail).
+    "CI",
 )
 _REMOVED_PREFIXES = ("AWS_", "ECR_SSO_")
 

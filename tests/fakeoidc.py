@@ -414,7 +414,7 @@ class FakeBrowser:
 @pytest.fixture(name="browser")
 def browser_fixture(env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeBrowser:
     """`BROWSER` set to the fake browser (which signs in as a person would, see
-    tests/fakebrowser.py), recording its visits; `CI` removed, so that sign-in is allowed.
+    tests/fakebrowser.py), recording its visits (`CI` is already gone: conftest's `env`).
 
     BROWSER names a one-line launcher that runs the script with this venv's Python: a
     BROWSER entry is a program, given the URL as its only argument."""
@@ -424,7 +424,6 @@ def browser_fixture(env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     log = tmp_path / "browser.log"
     monkeypatch.setenv("BROWSER", str(launcher))
     monkeypatch.setenv("FAKE_BROWSER_LOG", str(log))
-    monkeypatch.delenv("CI", raising=False)
     return FakeBrowser(log)
 
 

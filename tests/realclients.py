@@ -64,13 +64,14 @@ STOP_TIMEOUT_S = 20.0
 # --- tools -------------------------------------------------------------------------------
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+# Read once, when the tests start: each test's environment has CI removed (conftest's
+# `env`), so that the product behaves alike on a developer's machine and in CI.
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _skip_or_fail(reason: str) -> None:
     """Skip on a developer's machine; fail under CI, where every real-client test must run."""
-    if _in_ci():
+    if IN_CI:
         pytest.fail(f"{reason} (CI is set, so real-client tests must run)", pytrace=False)
     pytest.skip(reason)
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import Env
+from realclients import require_tool
 
 from credhelper import completion
 from credhelper.cli import parser
@@ -35,12 +35,7 @@ sso_start_url = https://example.awsapps.com/start
 
 
 def needs(shell: str) -> str:
-    path = shutil.which(shell)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{shell} is not installed (tests/run installs it)")
-        pytest.skip(f"{shell} is not installed")
-    return path
+    return require_tool(shell)
 
 
 @pytest.fixture(params=SHELLS)

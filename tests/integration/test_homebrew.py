@@ -5,16 +5,14 @@ package's, and Ruby accepts its syntax."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import shutil
 import subprocess
 from importlib.metadata import requires
 from importlib.metadata import version as dist_version
 from pathlib import Path
 from types import ModuleType
 
-import pytest
+from realclients import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 FORMULA = REPO / "packaging" / "homebrew" / "ecr-sso.rb"
@@ -65,11 +63,7 @@ def test_every_runtime_dependency_is_pinned() -> None:
 
 
 def test_ruby_accepts_the_syntax() -> None:
-    ruby = shutil.which("ruby")
-    if ruby is None:
-        if os.environ.get("CI"):
-            pytest.fail("ruby is not installed (tests/run installs it)")
-        pytest.skip("ruby is not installed")
+    ruby = require_tool("ruby")
     result = subprocess.run([ruby, "-c", str(FORMULA)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Syntax OK\n"

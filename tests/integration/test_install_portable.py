@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from realclients import require_tool
 
 from credhelper import completion
 from credhelper.cli import parser
@@ -44,10 +45,7 @@ REFUSED = {
 
 def shell(name: str) -> list[str]:
     argv = ["busybox", "sh"] if name == "busybox" else [name]
-    if shutil.which(argv[0]) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{argv[0]} is not installed (apt-get install {argv[0]})")
-        pytest.skip(f"{argv[0]} is not installed")
+    require_tool(argv[0])
     return argv
 
 

@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 
-import pytest
 from conftest import Env
 from fakeaws import FakeAWS
 from fakeoidc import (  # noqa: F401 - fixtures
@@ -169,12 +168,9 @@ def test_browser_that_fails_leaves_the_url_to_open_by_hand(
     assert oidc.calls(CREATE_TOKEN) == []
 
 
-def test_no_browser_prints_the_url_for_the_person(
-    env: Env, aws: FakeAWS, oidc: FakeOIDC, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_browser_prints_the_url_for_the_person(env: Env, aws: FakeAWS, oidc: FakeOIDC) -> None:
     """--no-browser opens nothing; the person (here: the fake browser, run by the test)
     opens the printed URL on this machine, and the sign-in completes."""
-    monkeypatch.delenv("CI", raising=False)
     write_sso_config(env)
     process = subprocess.Popen(
         [str(ECR_SSO), "login", "dev", "--no-browser"],

@@ -96,7 +96,6 @@ def test_browser_sign_in_sends_the_resolved_url_and_keeps_the_configured_one(
 def test_device_code_sign_in_sends_the_resolved_url(
     env: Env, oidc: FakeOIDC, vanity: VanityHost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("CI", raising=False)  # a person signs in; CI refuses sign-in
     configured = f"{vanity.url}/start#/"
     write_sso_config(env, start_url=configured)
     oidc.device_interval = 0
@@ -139,7 +138,6 @@ def test_a_redirect_off_aws_is_refused(
 def test_an_error_answer_is_one_line(
     env: Env, oidc: FakeOIDC, vanity: VanityHost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("CI", raising=False)  # a person signs in; CI refuses sign-in
     vanity.status, vanity.location = 404, None
     write_sso_config(env, start_url=f"{vanity.url}/start")
 
