@@ -13,25 +13,62 @@ import tempfile
 
 from credhelper import private
 
+_POSIX = hasattr(os, "geteuid")
+
+
+def make_dirs(folder: str) -> list[str]:
+    """Create `folder` and every missing folder above it, each 0700 whatever the umask (as
+    the XDG base directory spec asks of a folder it creates: a umask of 002 or 000 would
+    otherwise leave them open to the group or everyone), and return those created,
+    outermost first. A folder that exists keeps its mode: it may not be ours to change.
+    The one place ecr-sso makes folders."""
+    missing = []
+    current = os.path.abspath(folder)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    if missing and _POSIX and os.geteuid() == 0:
+        # Root with another user's HOME (`sudo -E`) would leave root's folders, which
+        # that user cannot enter, in their home: refused, as the helper refuses their cache.
+        owner = os.stat(current).st_uid
+        if owner != 0:
+            raise private.NotPrivate(current, f"owned by another user (uid {owner})")
+    return [path for path in reversed(missing) if _mkdir_private(path)]
+
+
+def _mkdir_private(path: str) -> bool:
+    """mkdir 0700; False when something is already there (another run made it, or a file
+    is in the way: then the next step fails, naming it)."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        return False
+    # The umask can only take bits away from 0700 (a umask of 0277 would leave a folder we
+    # cannot write); put back exactly 0700. The folder is never more open than that.
+    if os.lstat(path).st_mode & 0o777 != 0o700:
+        os.chmod(path, 0o700)
+    return True
+
 
 def ensure_private_dir(base: str, *parts: str) -> str:
-    """Create `base` and `base/parts...` with mode 0700 where missing and return the joined
-    path. One that exists must be private (ours, not writable by others; `base` may be a
-    link, the parts may not), else `private.NotPrivate`: nothing is chmod-ed, because a
-    folder we did not create is not ours to change (a shared 1777 folder would lose its
-    sticky bit). Parents of `base` are created with the default mode (os.makedirs applies
-    `mode` to the leaf only)."""
-    os.makedirs(base, mode=0o700, exist_ok=True)
+    """Create `base` and `base/parts...` where missing (each 0700, as `make_dirs`, the
+    folders above `base` too) and return the joined path. One that exists must be private
+    (ours, not writable by others; `base` may be a link, the parts may not), else
+    `private.NotPrivate`: nothing is chmod-ed, because a folder we did not create is not
+    ours to change (a shared 1777 folder would lose its sticky bit)."""
+    make_dirs(base)
     path = base
     for depth in range(len(parts) + 1):
         if depth:
             path = os.path.join(path, parts[depth - 1])
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(path, 0o700)
+            _mkdir_private(path)
         # Checked before going deeper: nothing is created inside a folder that is not ours.
-        reason = private.folder_problem(base, parts[:depth])
-        if reason is not None:
-            raise private.NotPrivate(f"{reason}; not used")
+        found = private.untrusted_folder(base, parts[:depth])
+        if found is not None:
+            raise private.NotPrivate(*found)
     return path
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -23,6 +24,7 @@ from credhelper.errors import ConfigError, login_command
 from credhelper.paths import Paths
 from credhelper.registry import parse_address, parse_registry
 from credhelper.settings import Settings, load
+from credhelper.shown import shown
 from credhelper.sso import logins
 
 HELPER = "docker-credential-ecr-sso"
@@ -319,6 +321,93 @@ def check_token_cache(machine: Machine) -> Iterable[Check]:
     )
 
 
+def check_our_folders(machine: Machine) -> Iterable[Check]:
+    """ecr-sso's own folders (state, log, data; the token cache has its check above) are
+    ours and writable by us alone: setup, login and the helper refuse one that is not
+    (one left 0775 by an older version under umask 002, say), and never chmod it."""
+    from credhelper import private
+    from credhelper.setup.originals import FOLDER
+
+    paths = machine.paths
+    seen = set()
+    bad = False
+    for folder, parts in ((paths.state_dir, (FOLDER,)), (paths.log_dir, ()), (paths.data_dir, ())):
+        if folder in seen:
+            continue  # on macOS the state folder is the data folder
+        seen.add(folder)
+        found = private.untrusted_folder(folder, parts)
+        if found is not None:
+            bad = True
+            where, why = found
+            yield Check(
+                "ecr-sso folders",
+                False,
+                f"{shown(where)} is {why}: setup, login and the helper do not use it",
+                private.remedy(where, why),
+            )
+    if not bad:
+        yield Check("ecr-sso folders", True, "state, log and data folders are private")
+
+
+def check_parent_folders(machine: Machine) -> Iterable[Check]:
+    """No one else can replace the AWS config, Docker's config.json or our config through
+    a folder above it (see `_open_parents`); each open folder named once, with its fix."""
+    import shlex
+
+    paths = machine.paths
+    seen: set[str] = set()
+    for path in (paths.aws_config_file, paths.docker_config_file, paths.config_file):
+        for folder, why, owner in _open_parents(path, paths.home):
+            if folder in seen:
+                continue
+            seen.add(folder)
+            if owner:
+                detail = f"{shown(folder)} belongs to another user ({why})"
+                fix = f"move {shown(path)} to a folder of your own"
+            else:
+                detail = f"{shown(folder)} is {why}"
+                fix = f"chmod go-w {shown(shlex.quote(folder))}"
+            yield Check("parent folders", False, f"{detail}: they could replace {shown(path)}", fix)
+    if not seen:
+        yield Check("parent folders", True, "only you can change the folders above the configs")
+
+
+def _open_parents(path: str, home: str) -> Iterator[tuple[str, str, bool]]:
+    """(folder, why, whether the folder is another user's) for each folder above `path`
+    through which another user could replace it: writable by group or others (a sticky
+    folder such as /tmp is fine: only an entry's owner may rename it), or owned by a user
+    other than us and root. Both the folders as written and those a link leads to. The
+    walk ends at HOME for a file under it (what is above a home is the system's), else at
+    the first folder only root can write."""
+    uid = os.geteuid()
+    home = os.path.realpath(home)
+    starts = [os.path.dirname(os.path.abspath(path)), os.path.dirname(os.path.realpath(path))]
+    done = set()
+    for start in starts:
+        folder = start
+        while folder not in done:
+            done.add(folder)
+            try:
+                st = os.stat(folder)
+            except OSError:
+                st = None  # missing (the file will be created in the first that exists)
+            if st is not None:
+                mode = st.st_mode
+                if st.st_uid not in (uid, 0):
+                    yield folder, f"uid {st.st_uid}", True
+                elif mode & 0o022 and not mode & stat.S_ISVTX:
+                    who = "others" if mode & 0o002 else "its group"
+                    yield folder, f"writable by {who} (mode {mode & 0o7777:04o})", False
+                elif st.st_uid == 0 and not mode & 0o022:
+                    break  # only root can change it, or anything above
+            if os.path.realpath(folder) == home:
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+
+
 def endpoint_checks(machine: Machine, now: Callable[[], float]) -> list[Check]:
     """Each ECR, SSO and SSO-OIDC endpoint in use answers within the timeout, and the
     clock agrees with theirs. Probed through botocore's own HTTP stack with the TLS
@@ -451,10 +540,12 @@ def run_checks(paths: Paths, environ: Mapping[str, str], *, network: bool = True
     """Every check, in the order a person would fix them."""
     machine = Machine.read(paths, environ)
     checks: list[Check] = list(check_helper_on_path(machine))
+    folders = [*check_our_folders(machine), *check_parent_folders(machine)]
     not_set_up = check_set_up(machine)
     if not_set_up is not None:
-        # Every other check would be about nothing; the one finding says what to run.
-        return [*checks, not_set_up]
+        # Every other check would be about nothing; the one finding says what to run,
+        # after any folder that would make setup refuse or its files unsafe.
+        return [*checks, *(c for c in folders if not c.ok), not_set_up]
     if machine.settings_error:
         checks.append(Check("ecr-sso config", False, machine.settings_error, "fix the file"))
     checks += check_docker_config(machine)
@@ -462,6 +553,7 @@ def run_checks(paths: Paths, environ: Mapping[str, str], *, network: bool = True
     checks += check_sso_logins(machine, time.time())
     checks += check_permissions(machine)
     checks += check_token_cache(machine)
+    checks += folders
     if network:
         checks += endpoint_checks(machine, time.time)
     return checks

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from credhelper import flock
-from credhelper.errors import EcrSsoError, NotWritable
+from credhelper.errors import EcrSsoError, NotWritable, os_reason
 
 NAME = "edit.lock"
 #: How long a run waits before it says so.
@@ -44,8 +44,7 @@ def hold(
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as err:
         raise NotWritable(
-            f"cannot create ecr-sso's lock {path}: {err.strerror} ({err.filename});"
-            " nothing was changed"
+            f"cannot create ecr-sso's lock {path}: {os_reason(err, path)}; nothing was changed"
         ) from None
 
     def busy() -> EcrSsoError:

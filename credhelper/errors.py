@@ -127,3 +127,16 @@ class NotWritable(EcrSsoError):
     nothing was written. Its own exit code, so scripts can tell it from bad input."""
 
     exit_code = 4
+
+
+def os_reason(err: OSError, about: str | None = None) -> str:
+    """A failed system call in words, for a one-line message: `FILE: reason`, the file left
+    out when it is `about` (the one the message already names) or unknown. The reason is
+    the system's text (`Permission denied`) or, for a folder ecr-sso will not use, why and
+    the fix; never `None`."""
+    reason = err.strerror or str(err) or type(err).__name__
+    if err.filename is None or str(err.filename) == about:
+        return reason
+    from credhelper.shown import shown
+
+    return f"{shown(str(err.filename))}: {reason}"

@@ -29,7 +29,35 @@ _UID = fastos.getuid()
 
 
 class NotPrivate(OSError):
-    """A folder ecr-sso would keep tokens in is owned or writable by someone else."""
+    """A folder ecr-sso would keep tokens, locks or state in is not a folder, or is owned
+    or writable by someone else: it is not used. `filename` is the folder; `strerror` says
+    why and what to do, so a message built as `FILE: REASON` reads whole."""
+
+    def __init__(self, folder: str, why: str) -> None:
+        super().__init__(why)
+        self.filename = folder
+        self.strerror = f"{why}, so ecr-sso does not use it; {remedy(folder, why)}"
+
+    def __str__(self) -> str:
+        from credhelper.shown import shown
+
+        return f"{shown(self.filename)}: {self.strerror}"
+
+
+def remedy(folder: str, why: str) -> str:
+    """What a person does about a folder `untrusted_folder` refused for `why`."""
+    import shlex
+
+    from credhelper.shown import shown
+
+    quoted = shown(shlex.quote(folder))
+    if why.startswith("writable by others"):
+        return f"if it is yours: chmod 700 {quoted}"
+    if why.startswith("owned by another user"):
+        return "run ecr-sso as its owner, or point it at a folder of your own"
+    if why == "not a folder":
+        return f"move {quoted} away"
+    return f"check {quoted}"
 
 
 def problem(st: "os.stat_result") -> str | None:

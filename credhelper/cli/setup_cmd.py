@@ -12,7 +12,7 @@ from typing import Any
 from credhelper import editlock
 from credhelper.cli.context import Context
 from credhelper.cli.progress import Progress
-from credhelper.errors import ConsentRequired, EcrSsoError, UsageError, login_command
+from credhelper.errors import ConsentRequired, EcrSsoError, UsageError, login_command, os_reason
 from credhelper.paths import Paths
 from credhelper.setup import apply as applying
 from credhelper.setup import originals, purge, teamfile
@@ -400,7 +400,7 @@ def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> 
         except OSError as err:
             context.err.write(
                 f"note: could not record the files as they were before setup"
-                f" ({err.filename}: {err.strerror}); teardown will remove ecr-sso's entries"
+                f" ({os_reason(err)}); teardown will remove ecr-sso's entries"
                 " from them rather than give their earlier bytes back\n"
             )
     return 0

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from credhelper import atomic
-from credhelper.errors import EcrSsoError, NotWritable
+from credhelper.errors import EcrSsoError, NotWritable, os_reason
 from credhelper.setup.plan import FileChange, Plan
 
 #: Owners are kept where files have them (not on Windows).
@@ -90,7 +90,7 @@ def apply(plan: Plan, *, journal: str | None = None, now: datetime | None = None
     except OSError as err:
         _discard(targets)
         raise NotWritable(
-            f"cannot write {err.filename or 'a temporary file'}: {err.strerror}."
+            f"cannot write {err.filename or 'a temporary file'}: {os_reason(err, err.filename)}."
             " Nothing was written"
         ) from None
     except BaseException:
@@ -102,7 +102,7 @@ def apply(plan: Plan, *, journal: str | None = None, now: datetime | None = None
         except OSError as err:
             _discard(targets)
             raise NotWritable(
-                f"cannot write {journal}: {err.strerror}. Nothing was written"
+                f"cannot write {journal}: {os_reason(err, journal)}. Nothing was written"
             ) from None
     try:
         _commit(targets)
@@ -132,7 +132,7 @@ def _prepare(target: _Target, moment: datetime) -> None:
             target.owner = (info.st_uid, info.st_gid)
         target.backup = write_backup(target.path, change.old, target.mode, moment)
     else:
-        target.created_dirs = make_private_dirs(os.path.dirname(target.path))
+        target.created_dirs = atomic.make_dirs(os.path.dirname(target.path))
     if change.new is not None and not change.remove:
         target.temp = atomic.write_temp(
             target.path, change.new, mode=target.mode, owner=target.owner
@@ -166,7 +166,7 @@ def _commit_one(target: _Target) -> EcrSsoError | None:
             os.replace(target.temp, target.path)
             target.temp = None
     except OSError as err:
-        return NotWritable(f"cannot write {path}: {err.strerror}")
+        return NotWritable(f"cannot write {path}: {os_reason(err, path)}")
     atomic.fsync_dir(os.path.dirname(target.path))
     return None
 
@@ -405,22 +405,3 @@ def write_backup(path: str, data: bytes, mode: int, moment: datetime) -> str:
             os.unlink(candidate)
         raise
     return candidate
-
-
-def make_private_dirs(folder: str) -> list[str]:
-    """Create `folder` and any missing parents, each 0700, and return those created
-    (outermost first); existing ones are not ours and keep their mode."""
-    missing = []
-    current = folder
-    while not os.path.isdir(current):
-        missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    created = []
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(path, 0o700)
-            created.append(path)
-    return created

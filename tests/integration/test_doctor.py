@@ -252,3 +252,113 @@ def test_profile_names_a_missing_sso_session(env: Env, sso: SSO) -> None:
     (check,) = by_name(report, "sso session")
     assert not check["ok"]
     assert "[sso-session team]" in check["detail"]
+
+
+# -- folders: ours, and the ones above the files we read ------------------------------------
+
+
+def test_our_folders_left_open_by_a_loose_umask_are_named_with_the_fix(env: Env, sso: SSO) -> None:
+    """An older version under umask 002 left the state folder 0775; setup and login then
+    refuse it, and doctor says which folder and what to run."""
+    healthy_machine(env, sso)
+    state = env.home / ".local" / "state" / "ecr-sso"
+    (state / "log").mkdir(parents=True)
+    state.chmod(0o775)
+
+    code, report = doctor("--offline")
+
+    assert code == 1
+    (check,) = by_name(report, "ecr-sso folders")
+    assert check == {
+        "check": "ecr-sso folders",
+        "ok": False,
+        "detail": f"{state} is writable by others (mode 0775): setup, login and the"
+        " helper do not use it",
+        "fix": f"if it is yours: chmod 700 {state}",
+    }
+
+
+def test_our_folders_are_named_even_before_setup(env: Env) -> None:
+    state = env.home / ".local" / "state" / "ecr-sso"
+    state.mkdir(parents=True)
+    state.chmod(0o777)
+
+    _, report = doctor("--offline")
+
+    assert [c["check"] for c in report["checks"] if not c["ok"]] == ["ecr-sso folders", "setup"]
+
+
+def test_private_folders_are_green(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+
+    code, report = doctor("--offline")
+
+    assert code == 0, [c for c in report["checks"] if not c["ok"]]
+    assert [c["ok"] for c in by_name(report, "ecr-sso folders")] == [True]
+    assert [c["ok"] for c in by_name(report, "parent folders")] == [True]
+
+
+def test_open_folders_above_the_files_we_read(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    aws_dir = env.aws_config.parent
+    aws_dir.chmod(0o777)
+    env.home.chmod(0o775)
+
+    _, report = doctor("--offline")
+
+    checks = by_name(report, "parent folders")
+    assert [(c["detail"], c["fix"]) for c in checks] == [
+        (
+            f"{aws_dir} is writable by others (mode 0777): they could replace {env.aws_config}",
+            f"chmod go-w {aws_dir}",
+        ),
+        (
+            f"{env.home} is writable by its group (mode 0775): they could replace {env.aws_config}",
+            f"chmod go-w {env.home}",
+        ),
+    ]
+    assert not any(c["ok"] for c in checks)
+
+
+def test_a_sticky_shared_folder_is_fine_an_open_one_is_not(
+    env: Env, sso: SSO, tmp_path: Path
+) -> None:
+    """Outside HOME the walk goes up to a folder only root can write. A /tmp-like folder
+    (1777) lets no one rename what is not theirs; a plain 0777 one does."""
+    healthy_machine(env, sso)
+    shared = tmp_path / "shared"
+    (shared / "mine").mkdir(parents=True)
+    shared.chmod(0o1777)
+    (shared / "mine").chmod(0o700)
+    docker_config = shared / "mine" / "config.json"
+    docker_config.write_text((env.docker_config_dir / "config.json").read_text())
+    opened = tmp_path / "open"
+    opened.mkdir()
+    opened.chmod(0o777)
+    aws_config = opened / "config"
+    aws_config.write_text(env.aws_config.read_text())
+
+    _, report = doctor(
+        "--offline", env={"DOCKER_CONFIG": str(shared / "mine"), "AWS_CONFIG_FILE": str(aws_config)}
+    )
+
+    checks = by_name(report, "parent folders")
+    assert [c["detail"] for c in checks] == [
+        f"{opened} is writable by others (mode 0777): they could replace {aws_config}"
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
+def test_a_folder_of_another_user_above_a_file(env: Env, sso: SSO) -> None:
+    healthy_machine(env, sso)
+    os.chown(env.docker_config_dir, 65534, 65534)
+    docker_config = env.docker_config_dir / "config.json"
+
+    _, report = doctor("--offline")
+
+    (check,) = by_name(report, "parent folders")
+    assert check["detail"] == (
+        f"{env.docker_config_dir} belongs to another user (uid 65534): they could replace"
+        f" {docker_config}"
+    )
+    assert check["fix"] == f"move {docker_config} to a folder of your own"

@@ -379,7 +379,7 @@ def test_as_a_user_an_unwritable_state_folder_stops_before_reading(
 
     assert result.returncode == 4, result.stderr
     assert result.stderr == (
-        f"ecr-sso: cannot create ecr-sso's lock {state}/ecr-sso/edit.lock: Permission denied"
-        f" ({state}/ecr-sso); nothing was changed\n"
+        f"ecr-sso: cannot create ecr-sso's lock {state}/ecr-sso/edit.lock: {state}/ecr-sso:"
+        " Permission denied; nothing was changed\n"
     )
     assert not (home / ".aws").exists()

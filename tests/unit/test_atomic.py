@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,39 @@ def test_ensure_private_dir_creates_0700_and_returns_the_path(folder: Path) -> N
     assert atomic.ensure_private_dir(str(base), "tokens") == str(base / "tokens")
 
 
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], None]]:
+    """Set this process's umask for the test; the old one is put back."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("value", [0o002, 0o000, 0o077, 0o277])
+def test_every_folder_made_is_0700_whatever_the_umask(
+    folder: Path, umask: Callable[[int], None], value: int
+) -> None:
+    (folder / "there").mkdir(mode=0o755)
+    umask(value)
+
+    made = atomic.make_dirs(str(folder / "there" / "a" / "b"))
+    atomic.ensure_private_dir(str(folder / "x" / "cache"), "tokens")
+
+    assert made == [str(folder / "there" / "a"), str(folder / "there" / "a" / "b")]
+    for path in ("there/a", "there/a/b", "x", "x/cache", "x/cache/tokens"):
+        assert mode_of(folder / path) == 0o700, path
+    assert mode_of(folder / "there") == 0o755  # not made here: left as it was
+    assert atomic.make_dirs(str(folder / "there" / "a")) == []
+
+
+def test_make_dirs_with_a_file_in_the_way_names_it(folder: Path) -> None:
+    (folder / "file").write_text("")
+    with pytest.raises(NotADirectoryError) as caught:
+        atomic.make_dirs(str(folder / "file" / "sub"))
+    assert caught.value.filename == str(folder / "file" / "sub")
+
+
 def test_ensure_private_dir_keeps_a_folder_only_we_can_write(folder: Path) -> None:
     # A folder we did not create is never chmod-ed; 0755 is private enough (the files in
     # it are 0600, the sub-folders we create 0700).
@@ -178,7 +212,12 @@ def test_ensure_private_dir_refuses_a_folder_others_can_write(folder: Path, mode
     base.chmod(mode)
     with pytest.raises(private.NotPrivate) as caught:
         atomic.ensure_private_dir(str(base), "tokens")
-    assert str(caught.value) == f"{base} is writable by others (mode {mode:04o}); not used"
+    # The folder, why, and the fix; as an OSError, a `FILE: REASON` line reads whole.
+    why = f"writable by others (mode {mode:04o})"
+    fix = f"if it is yours: chmod 700 {base}"
+    assert str(caught.value) == f"{base}: {why}, so ecr-sso does not use it; {fix}"
+    assert caught.value.filename == str(base)
+    assert caught.value.strerror == f"{why}, so ecr-sso does not use it; {fix}"
     assert mode_of(base) == mode  # left as it was, sticky bit included
     assert os.listdir(base) == []  # and nothing created in it
 
