@@ -159,6 +159,7 @@ def run_login(args: argparse.Namespace, context: Context) -> int:
         )
     no_browser_here = browser.unavailable_reason(context.environ)
     for session in sessions:
+        sso.check_can_save(session, context.paths)  # before the person is asked anything
         profiles = config.profiles_of(session)
         api = SsoApi.for_session(session, profiles[0] if profiles else None, context.environ)
         terminal = Terminal(
@@ -232,6 +233,7 @@ def run_logout(args: argparse.Namespace, context: Context) -> int:
         sessions = config.all_sessions()
     cache = _open_cache(context)
     for session in sessions:
+        sso.check_can_save(session, context.paths)  # before the person is asked anything
         profiles = config.profiles_of(session)
         api = SsoApi(session.region, profiles[0] if profiles else None)
         was_signed_in, problem = sso.sign_out(context.paths, session, api)

@@ -33,8 +33,9 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from credhelper.aws.config import SsoSession
-from credhelper.errors import EcrSsoError
+from credhelper.errors import EcrSsoError, NotWritable
 from credhelper.paths import Paths
+from credhelper.shown import shown
 from credhelper.sso.logins import (
     CLIENT_NAME,
     Login,
@@ -43,6 +44,7 @@ from credhelper.sso.logins import (
     delete_login,
     format_time,
     read_login,
+    save_problem,
     write_login,
 )
 
@@ -111,6 +113,17 @@ class Interaction(Protocol):
 # -- the flows -------------------------------------------------------------------------
 
 
+def check_can_save(session: SsoSession, paths: Paths) -> None:
+    """NotWritable, before a sign-in starts, when its login could not be saved at the end
+    (our state folder left open, a token folder that cannot be written, another user's
+    token file): the person would sign in for nothing."""
+    problem = save_problem(paths, session)
+    if problem is not None:
+        raise NotWritable(
+            f"cannot sign in to {shown(session.label)}: the login could not be saved: {problem}"
+        )
+
+
 def sign_in_with_browser(
     session: SsoSession,
     api: Api,
@@ -132,6 +145,7 @@ def sign_in_with_browser(
             f"{session.label} is a legacy SSO profile (no sso-session): it signs in with a"
             " device code"
         )
+    check_can_save(session, paths)
     registrations = Registrations(paths.cache_dir)
     registration = _registration(
         api, registrations, session, AUTH_CODE_GRANTS, clock, redirect=True
@@ -198,6 +212,7 @@ def sign_in_with_device_code(
     `SlowDownException`) until the person confirms, refuses, or the code expires."""
     from credhelper.sso.oidc import OidcError
 
+    check_can_save(session, paths)
     registrations = Registrations(paths.cache_dir)
     grants = (DEVICE_GRANT, "refresh_token")
     registration = _registration(api, registrations, session, grants, clock, redirect=False)

@@ -18,14 +18,17 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from credhelper import atomic, editlock, private
 from credhelper.aws.config import SsoSession
+from credhelper.errors import NotWritable, os_reason
 from credhelper.paths import Paths
+from credhelper.shown import shown
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 CLIENT_NAME = "ecr-sso"
@@ -156,9 +159,60 @@ def read_login(paths: Paths, session: SsoSession) -> Login | None:
 
 def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
     """Write the token file exactly as the AWS CLI does (same keys, UTC timestamps),
-    atomically and 0600, under the edit lock that setup and teardown take; return its path.
-    `startUrl` is the configured start URL (for a vanity URL, not the one it resolves to):
-    it is what the AWS CLI matches."""
+    atomically and 0600, under the locks `saving` takes; return its path. NotWritable when
+    it cannot be written (see `save_problem`)."""
+    with saving(paths, session) as write:
+        return write(login)
+
+
+@contextlib.contextmanager
+def saving(paths: Paths, session: SsoSession) -> Iterator[Callable[[Login], str]]:
+    """Hold what a write of `session`'s token file takes (its sso-session lock, then the
+    edit lock setup and teardown take, so no two runs wait on each other), once
+    `save_problem` finds nothing in the way; yield the writer. For a step that cannot be
+    undone before the write: a refresh spends its refresh token, so a refreshed login
+    that could not be saved would be a login lost. NotWritable (the problem) otherwise."""
+    from credhelper.sso.refresh_lock import session_lock
+
+    problem = save_problem(paths, session)
+    if problem is not None:
+        raise NotWritable(problem)
+    with session_lock(paths, session.cache_name), editlock.hold(paths.state_dir):
+        yield lambda login: _write(paths, session, login)
+
+
+def save_problem(paths: Paths, session: SsoSession) -> str | None:
+    """Why a login for `session` could not be written now; None when it can. Our state
+    folder must be usable (the edit lock is there), and the token folder ours and able to
+    take a new file; a token file already there must be ours: root running with another
+    user's HOME would make it root's, and unreadable to its owner."""
+    try:
+        atomic.ensure_private_dir(paths.state_dir)
+        folder = paths.sso_cache_dir
+        atomic.make_dirs(folder)
+        path = token_path(paths, session.cache_name)
+        for existing in (folder, path) if os.geteuid() == 0 else ():
+            with contextlib.suppress(FileNotFoundError):
+                owner = os.lstat(existing).st_uid
+                if owner != 0:
+                    return (
+                        f"{shown(existing)} belongs to another user (uid {owner}; ecr-sso"
+                        " runs as root): run ecr-sso as that user"
+                    )
+    except OSError as err:
+        return os_reason(err)
+    try:
+        # Checked by doing it: permissions, a read-only or full file system, ACLs.
+        fd, probe = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    except OSError as err:
+        return f"{shown(folder)}: {err.strerror or err}"
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def _write(paths: Paths, session: SsoSession, login: Login) -> str:
+    """The token file's content, written; the caller holds the locks."""
     content: dict[str, str] = {
         "startUrl": session.start_url,
         "region": session.region,
@@ -171,15 +225,10 @@ def write_login(paths: Paths, session: SsoSession, login: Login) -> str:
         content["registrationExpiresAt"] = format_time(login.registration.expires_at)
     if login.refresh_token is not None:
         content["refreshToken"] = login.refresh_token
+    # `startUrl` is the configured start URL (for a vanity URL, not the one it resolves
+    # to): it is what the AWS CLI matches.
     path = token_path(paths, session.cache_name)
-    # Only the leaf folders we create are ours to make private; ~/.aws is the user's.
-    os.makedirs(paths.sso_cache_dir, mode=0o700, exist_ok=True)
-    from credhelper.sso.refresh_lock import session_lock
-
-    # A refresh in another process must not write over this login, nor this over its;
-    # always the session's lock first, then the edit lock, so no two runs wait on each other.
-    with session_lock(paths, session.cache_name), editlock.hold(paths.state_dir):
-        atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
+    atomic.write_bytes(path, json.dumps(content).encode(), mode=0o600)
     return path
 
 

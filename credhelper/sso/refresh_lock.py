@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterator, Mapping
 
 from credhelper.aws import config as aws_config
 from credhelper.aws.config import SsoSession
-from credhelper.errors import CacheLocked, LoginRequired
+from credhelper.errors import CacheLocked, LoginRequired, NotWritable
 from credhelper.paths import Paths
+from credhelper.shown import shown
 from credhelper.sso import logins
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,21 @@ def refresh_if_due(
     from credhelper import deadline
 
     deadline.waiting_for(f"the refresh of {session.label} by another ecr-sso")
-    with session_lock(paths, session.cache_name):
+    with contextlib.ExitStack() as held:
+        try:
+            write = held.enter_context(logins.saving(paths, session))
+        except NotWritable as err:
+            # Not refreshed, and botocore must not refresh it either (it would spend the
+            # refresh token as surely): the fetch stops here, the login is kept as it is.
+            raise NotWritable(
+                f"the SSO login of {shown(session.label)} is due for a refresh that could"
+                f" not be saved: {err}; it was left as it is, its refresh token unspent"
+            ) from None
         login = logins.read_login(paths, session)  # another process may have refreshed it
         if login is None or not due(login, clock()):
             log.info("%s was refreshed by another process", session.label)
             return
-        _refresh(paths, profile, session, login, clock)
+        _refresh(profile, session, login, clock, write)
 
 
 def due(login: logins.Login | None, now: float) -> bool:
@@ -104,11 +114,11 @@ def due(login: logins.Login | None, now: float) -> bool:
 
 
 def _refresh(
-    paths: Paths,
     profile: str,
     session: SsoSession,
     login: logins.Login,
     clock: Callable[[], float],
+    write: Callable[[logins.Login], str],
 ) -> None:
     from credhelper.errors import login_command
     from credhelper.sso.oidc import OidcError, SsoApi
@@ -143,5 +153,5 @@ def _refresh(
         registration,
         str(refresh) if refresh else refresh_token,
     )
-    logins.write_login(paths, session, renewed)
+    write(renewed)
     log.info("refreshed the SSO login of %s", session.label)
