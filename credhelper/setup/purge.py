@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterable
 
+from credhelper import private
 from credhelper.editlock import NAME as LOCK_NAME
 from credhelper.errors import EcrSsoError
 from credhelper.paths import Paths
@@ -38,14 +39,21 @@ def forget_logins(paths: Paths, sessions: Iterable[str], cleanup: Cleanup) -> No
 
 
 def purge(paths: Paths, cleanup: Cleanup) -> None:
-    """Remove the token cache, the log and the state folder (see the module docstring)."""
-    _forget_keyring_tokens(paths, cleanup)
-    for name in CACHE_ENTRIES:
-        _remove(os.path.join(paths.cache_dir, name), cleanup)
-    _remove_folder(paths.cache_dir, "the token cache", cleanup)
-    for name in LOG_FILES:
-        _remove(os.path.join(paths.log_dir, name), cleanup)
-    _remove_folder(paths.log_dir, "the log", cleanup)
+    """Remove the token cache, the log and the state folder (see the module docstring),
+    each only when the helper would trust it (`private.untrusted_folder`): a folder others
+    can write, or another user's, may hold what is not ours, and is left as it is."""
+    cache_parts = (*private.CACHE_FOLDERS, "sso-registrations")
+    if _trusted(paths.cache_dir, cache_parts, "the token cache", cleanup):
+        # The keyring's index is in the cache folder: trusted only with it.
+        _forget_keyring_tokens(paths, cleanup)
+        for name in CACHE_ENTRIES:
+            _remove(os.path.join(paths.cache_dir, name), cleanup)
+        _remove_folder(paths.cache_dir, "the token cache", cleanup)
+    if _trusted(paths.log_dir, (), "the log", cleanup):
+        for name in LOG_FILES:
+            _remove(os.path.join(paths.log_dir, name), cleanup)
+        _remove_folder(paths.log_dir, "the log", cleanup)
+    # The state folder holds the edit lock teardown holds: checked before it got here.
     _remove(os.path.join(paths.state_dir, RECORD_FOLDER), cleanup)
     _remove(os.path.join(paths.state_dir, JOURNAL), cleanup, quiet=True)
     _remove(os.path.join(paths.state_dir, LOCK_NAME), cleanup, quiet=True)
@@ -54,6 +62,22 @@ def purge(paths: Paths, cleanup: Cleanup) -> None:
     with contextlib.suppress(OSError):
         os.rmdir(paths.state_dir)
         cleanup.removed.append(paths.state_dir)
+
+
+def _trusted(folder: str, parts: tuple[str, ...], what: str, cleanup: Cleanup) -> bool:
+    """Whether `folder` and its `parts` are ours alone; when not, say so and keep it."""
+    found = private.untrusted_folder(folder, parts)
+    if found is None:
+        return True
+    where, why = found
+    cleanup.kept.append(
+        (
+            folder,
+            f"{what} folder{'' if where == folder else f' has {where}, which'} is {why},"
+            " so ecr-sso neither uses nor cleans it",
+        )
+    )
+    return False
 
 
 def _forget_keyring_tokens(paths: Paths, cleanup: Cleanup) -> None:
