@@ -79,6 +79,15 @@ class Machine:
         except ConfigError as err:
             aws_error = str(err)
         docker_config, docker_error = _read_docker_config(paths.docker_config_file)
+        if docker_config:
+            # What docker reads differently from Python (`CredHelpers` beside
+            # `credHelpers`, a key given twice): setup refuses it, and so does this check.
+            from credhelper.setup import docker_config as editor
+
+            try:
+                editor.read(paths.docker_config_file)
+            except ConfigError as err:
+                docker_config, docker_error = None, str(err)
         machine = cls(
             paths,
             environ,

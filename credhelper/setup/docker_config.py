@@ -164,6 +164,42 @@ def _check(path: str, value: Any, where: str = "") -> None:
         raise _surrogate(path, f"the value of {where}")
 
 
+#: The keys of Docker's config ecr-sso reads or edits (`credsStore` it only reads).
+OUR_KEYS = ("auths", "credHelpers", "credsStore")
+EDITED_KEYS = ("auths", "credHelpers")
+# Go's encoding/json gives a JSON key to the struct field whose name it equals under
+# Unicode simple case folding: ASCII letters, plus the long s (U+017F) for s and the
+# Kelvin sign (U+212A) for k; no other character folds to an ASCII letter.
+_GO_FOLD = {"\u017f": "s", "\u212a": "k"}
+
+
+def _go_folded(key: str) -> str:
+    """`key` as Go compares it with an ASCII field name (Python's `casefold` would also
+    make "ß" "ss", which Go does not)."""
+    return "".join(_GO_FOLD.get(char, char.lower() if char.isascii() else char) for char in key)
+
+
+def _check_case_variants(path: str, content: dict[str, Any]) -> None:
+    """Refuse spellings of our keys that docker reads as ours and Python does not:
+    `CredHelpers` is `credHelpers` to docker (Go matches a key to a field whatever its
+    case; for a map, both blocks are merged, the later winning)."""
+    for ours in OUR_KEYS:
+        spellings = [key for key in content if _go_folded(key) == ours.lower()]
+        if len(spellings) > 1:
+            first, second = (_where("", key) for key in spellings[:2])
+            raise MalformedFile(
+                f"{path}: keys {first} and {second} are one key to docker (Go matches keys"
+                " case-insensitively): it reads both, ecr-sso would see one, so it will not"
+                f" rewrite this file; merge them into {_where('', ours)}, then run this again"
+            )
+        if spellings and spellings[0] != ours and ours in EDITED_KEYS:
+            raise MalformedFile(
+                f"{path}: key {_where('', spellings[0])} is {_where('', ours)} to docker (Go"
+                f" matches keys case-insensitively), but not to ecr-sso, which edits"
+                f" {_where('', ours)}; rename it {_where('', ours)}, then run this again"
+            )
+
+
 def _where(where: str, key: str) -> str:
     shown = json.dumps(key, ensure_ascii=True)
     return f"{where}.{shown}" if where else shown
@@ -227,6 +263,8 @@ def parse(path: str, data: bytes | None) -> DockerConfig:
             raise MalformedFile(
                 f"{path}: Docker's config is nested too deeply for ecr-sso to edit it safely"
             ) from None
+        if isinstance(content, dict):
+            _check_case_variants(path, content)
     if not isinstance(content, dict):
         raise MalformedFile(f"{path}: Docker's config must be a JSON object")
     helpers = content.get("credHelpers", {})

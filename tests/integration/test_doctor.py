@@ -132,6 +132,24 @@ def test_malformed_docker_config(env: Env, sso: SSO) -> None:
     assert "not readable JSON" in check["detail"]
 
 
+def test_cred_helpers_docker_reads_in_another_case(env: Env, sso: SSO) -> None:
+    """Go matches JSON keys case-insensitively: docker sends DEV to `desktop`, whatever
+    `credHelpers` says."""
+    healthy_machine(env, sso)
+    path = env.docker_config_dir / "config.json"
+    config = json.loads(path.read_text())
+    config["CredHelpers"] = {DEV: "desktop"}
+    path.write_text(json.dumps(config))
+
+    _, report = doctor("--offline")
+
+    (check,) = by_name(report, "docker config")
+    assert not check["ok"]
+    assert check["detail"].startswith(
+        f'{path}: keys "credHelpers" and "CredHelpers" are one key to docker'
+    )
+
+
 def test_mapped_profile_missing_from_aws_config(env: Env, sso: SSO) -> None:
     healthy_machine(env, sso)
     env.write_config(f'[registries]\n"{DEV}" = "staging"\n')

@@ -209,6 +209,16 @@ DOES_NOT_ROUND_TRIP = {
         '{\n\t"auths": {"a.example": {}},\n\t"auths": {"b.example": {}}\n}\n',
         ': key "auths" appears twice. Docker reads both',
     ),
+    "docker-cred-helpers-in-two-cases": (
+        "docker",
+        '{\n\t"credHelpers": {"a.example": "ecr-sso"},\n\t"CredHelpers": {"b.example": "x"}\n}\n',
+        ': keys "credHelpers" and "CredHelpers" are one key to docker',
+    ),
+    "docker-auths-in-capitals": (
+        "docker",
+        '{\n\t"AUTHS": {"642976147714.dkr.ecr.eu-west-1.amazonaws.com": {"auth": "eDp5"}}\n}\n',
+        ': key "AUTHS" is "auths" to docker (Go matches keys case-insensitively)',
+    ),
     "docker-lone-surrogate": (
         "docker",
         '{\n\t"detachKeys": "\\ud800"\n}\n',

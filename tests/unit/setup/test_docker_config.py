@@ -152,6 +152,48 @@ def test_what_docker_reads_differently_is_refused(text: str, message: str) -> No
     assert str(caught.value).startswith(f"{PATH}: {message}")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"credHelpers": {"h": "ecr-sso"}, "CredHelpers": {"h": "desktop"}}',
+            'keys "credHelpers" and "CredHelpers" are one key to docker (Go matches keys'
+            " case-insensitively): it reads both, ecr-sso would see one, so it will not"
+            ' rewrite this file; merge them into "credHelpers", then run this again',
+        ),
+        (
+            '{"AUTHS": {"h": {"auth": "c2VjcmV0"}}}',
+            'key "AUTHS" is "auths" to docker (Go matches keys case-insensitively), but not'
+            ' to ecr-sso, which edits "auths"; rename it "auths", then run this again',
+        ),
+        (
+            '{"credsStore": "desktop", "credsstore": "pass"}',
+            'keys "credsStore" and "credsstore" are one key to docker',
+        ),
+        # Go folds the long s (U+017F) to s (and the Kelvin sign to k), nothing else: "ß"
+        # is not "ss" to it, as it is to Python's casefold.
+        ('{"credHelper\u017f": {}}', 'key "credHelper\\u017f" is "credHelpers" to docker'),
+        ('{"auths": {}, "auth\u017f": {}}', 'keys "auths" and "auth\\u017f" are one key'),
+        ('{"credsStore": "a", "cred\u00dftore": "b"}', None),
+        ('{"credHelpers": {}, "credHeIpers": {}}', None),
+    ],
+)
+def test_case_variants_of_our_keys_are_refused(text: str, message: str | None) -> None:
+    """Go's encoding/json gives a key to a struct field whatever its case, so docker reads
+    `CredHelpers` as `credHelpers` (a map: both blocks merged, the later winning)."""
+    if message is None:  # not one of our keys to Go either
+        assert docker_config.parse(PATH, text.encode()).data == json.loads(text)
+        return
+    with pytest.raises(MalformedFile) as caught:
+        docker_config.parse(PATH, text.encode())
+    assert str(caught.value).startswith(f"{PATH}: {message}")
+
+
+def test_a_lone_case_variant_of_a_key_we_do_not_edit_is_kept() -> None:
+    text = '{"CredsStore": "desktop", "HttpHeaders": {"X": "y"}}'
+    assert docker_config.parse(PATH, text.encode()).data == json.loads(text)
+
+
 @pytest.mark.parametrize(("constant", "line"), [("NaN", 2), ("Infinity", 3), ("-Infinity", 2)])
 def test_nan_and_infinity_are_not_json(constant: str, line: int) -> None:
     text = (
