@@ -360,6 +360,11 @@ def _teardown_line(written: applying.Written, outcome: originals.Outcome | None)
         return f"wrote {written.path}{saved}\n"
     if outcome.deleted:
         return f"removed {written.path} (setup created it)\n"
+    if outcome.restored and outcome.forgot:
+        return (
+            f"restored {written.path} to what it held before setup, without the auths entries"
+            " --clean-auths removed\n"
+        )
     if outcome.restored:
         return f"restored {written.path} to what it held before setup\n"
     return (
@@ -394,7 +399,7 @@ def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> 
         saved = f" (previous version: {item.backup})" if item.backup else " (new)"
         context.out.write(f"wrote {item.path}{saved}\n")
     if written:
-        done = [originals.Done(w.path, w.old, w.new, w.backup) for w in written]
+        done = [originals.Done(w.path, w.old, w.new, w.backup, w.forget) for w in written]
         try:
             originals.note_setup(context.paths, done, absent)
         except OSError as err:

@@ -46,6 +46,8 @@ class Written:
     backup: str | None
     old: bytes | None
     new: bytes | None
+    #: `FileChange.forget`: entries no copy of the file may keep.
+    forget: tuple[str, ...] = ()
 
 
 @dataclass
@@ -117,6 +119,7 @@ def apply(plan: Plan, *, journal: str | None = None, now: datetime | None = None
             backup=t.backup,
             old=t.change.old,
             new=None if t.change.remove else t.change.new,
+            forget=t.change.forget,
         )
         for t in targets
     ]
@@ -130,7 +133,10 @@ def _prepare(target: _Target, moment: datetime) -> None:
         target.mode = info.st_mode & 0o7777
         if _POSIX and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
             target.owner = (info.st_uid, info.st_gid)
-        target.backup = write_backup(target.path, change.old, target.mode, moment)
+        kept = change.kept(change.old)
+        if kept is None:  # cannot be: the plan was made from these bytes
+            raise EcrSsoError(f"{change.path}: cannot back it up without the logins it removes")
+        target.backup = write_backup(target.path, kept, target.mode, moment)
     else:
         target.created_dirs = atomic.make_dirs(os.path.dirname(target.path))
     if change.new is not None and not change.remove:

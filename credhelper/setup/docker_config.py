@@ -283,6 +283,22 @@ def parse(path: str, data: bytes | None) -> DockerConfig:
     )
 
 
+def without_auths(path: str, data: bytes, keys: Iterable[str]) -> bytes | None:
+    """`data`, a version of Docker's config at `path`, with the `auths` entries `keys`
+    removed and the rest as it was laid out; None when it cannot be read as one (then no
+    copy of it may be kept)."""
+    try:
+        config = parse(path, data)
+    except MalformedFile:
+        return None
+    auths = config.data.get("auths", {})
+    if not any(key in auths for key in keys):
+        return data
+    content = dict(config.data)
+    content["auths"] = {k: v for k, v in auths.items() if k not in set(keys)}
+    return config.render(content)
+
+
 def redact(text: str) -> str:
     """`text` (a config.json, or a diff of one) with the value of every secret key
     replaced, so that a diff can be shown without leaking a password."""

@@ -42,6 +42,9 @@ class FileRecord:
     written: str
     pristine: bool = True
     backups: list[str] = field(default_factory=list)
+    #: Docker's `auths` entries `--clean-auths` removed: taken out of the original and
+    #: the backups too, so teardown does not bring their passwords back.
+    forgot: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -104,11 +107,14 @@ class Done:
     old: bytes | None
     new: bytes | None
     backup: str | None
+    #: Docker's `auths` entries this run removed for their passwords (`--clean-auths`).
+    forget: tuple[str, ...] = ()
 
 
 def note_setup(paths: Paths, done: Sequence[Done], absent: Sequence[str]) -> None:
     """Add what a setup run wrote to the record: the first time a file is written, a copy
-    of what it held; every time, the digest of what it holds now and its new backup."""
+    of what it held; every time, the digest of what it holds now and its new backup. The
+    passwords a run removed (`Done.forget`) are taken out of every copy and backup."""
     if not done:
         return
     record = load(paths)
@@ -116,16 +122,17 @@ def note_setup(paths: Paths, done: Sequence[Done], absent: Sequence[str]) -> Non
     for item in done:
         entry = record.files.get(item.path)
         if entry is None:
-            copy = None
-            if item.old is not None:
-                copy = f"original-{len(record.files)}-{digest(item.path.encode())[:12]}"
-                atomic.write_bytes(os.path.join(where, copy), item.old, mode=0o600)
-            entry = FileRecord(existed=item.old is not None, original=copy, written="")
+            entry = _first_record(where, len(record.files), item)
             record.files[item.path] = entry
-        elif entry.written != digest(item.old):
-            # Someone wrote the file between two setups: its original no longer tells the
-            # whole story, so teardown will only remove our entries.
-            entry.pristine = False
+        else:
+            if entry.written != digest(item.old):
+                # Someone wrote the file between two setups: its original no longer tells
+                # the whole story, so teardown will only remove our entries.
+                entry.pristine = False
+            if item.forget:
+                _forget_in_copies(paths, entry, item)
+        if item.forget:
+            entry.forgot = sorted({*entry.forgot, *item.forget})
         entry.written = digest(item.new)
         if item.backup is not None:
             entry.backups.append(item.backup)
@@ -133,6 +140,47 @@ def note_setup(paths: Paths, done: Sequence[Done], absent: Sequence[str]) -> Non
         if path not in record.absent_folders:
             record.absent_folders.append(path)
     save(paths, record)
+
+
+def _first_record(where: str, number: int, item: Done) -> FileRecord:
+    """The record of a file setup writes for the first time, with a copy of what it held
+    (without the passwords this run removed)."""
+    copy = None
+    kept = None if item.old is None else _without(item, item.old)
+    if kept is not None:
+        copy = f"original-{number}-{digest(item.path.encode())[:12]}"
+        atomic.write_bytes(os.path.join(where, copy), kept, mode=0o600)
+    return FileRecord(existed=item.old is not None, original=copy, written="")
+
+
+def _without(item: Done, data: bytes) -> bytes | None:
+    if not item.forget:
+        return data
+    from credhelper.setup.docker_config import without_auths
+
+    return without_auths(item.path, data, item.forget)
+
+
+def _forget_in_copies(paths: Paths, entry: FileRecord, item: Done) -> None:
+    """Take `item.forget` out of the copy of the original and of every earlier backup
+    (setup made them before the entries were removed); one that cannot be read as
+    Docker's config is deleted rather than kept with a password in it."""
+    copies = [os.path.join(folder(paths), entry.original)] if entry.original else []
+    for path in [*copies, *entry.backups]:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            continue
+        kept = _without(item, data)
+        if kept == data:
+            continue
+        if kept is None:
+            os.unlink(path)
+            if path in copies:
+                entry.original, entry.pristine = None, False
+            continue
+        atomic.write_bytes(path, kept)
 
 
 @dataclass(frozen=True)
@@ -143,6 +191,8 @@ class Outcome:
     restored: bool
     #: True: deleted because setup created it; False: given its earlier bytes back.
     deleted: bool = False
+    #: Docker's `auths` entries not given back: `--clean-auths` removed them.
+    forgot: tuple[str, ...] = ()
 
 
 def restore(plan: Plan, paths: Paths, record: Record) -> tuple[Plan, list[Outcome]]:
@@ -169,7 +219,7 @@ def restore(plan: Plan, paths: Paths, record: Record) -> tuple[Plan, list[Outcom
             outcomes.append(Outcome(change.path, restored=False))
             files.append(change)
             continue
-        outcomes.append(Outcome(change.path, restored=True))
+        outcomes.append(Outcome(change.path, restored=True, forgot=tuple(entry.forgot)))
         files.append(replace(change, new=original, remove=False))
     return replace(plan, files=files), outcomes
 

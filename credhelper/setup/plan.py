@@ -75,6 +75,16 @@ class FileChange:
     old: bytes | None
     new: bytes | None
     remove: bool = False
+    #: Docker's `auths` entries this change removes for the password they hold
+    #: (`--clean-auths`): no backup or copy of the file may keep them.
+    forget: tuple[str, ...] = ()
+
+    def kept(self, data: bytes | None) -> bytes | None:
+        """`data` (`old`, or an earlier version) as a backup or a copy may hold it: without
+        the entries of `forget`; None when they cannot be taken out (keep no copy)."""
+        if data is None or not self.forget:
+            return data
+        return docker_config.without_auths(self.path, data, self.forget)
 
     @property
     def changed(self) -> bool:
@@ -381,7 +391,8 @@ def _plan_docker(
             " auths would send it; --clean-auths removes them"
         )
     new = docker.render(data) if data != docker.data else None
-    return FileChange(docker_config.LABEL, docker.path, docker.original, new)
+    forget = tuple(stale) if stale and clean_auths else ()
+    return FileChange(docker_config.LABEL, docker.path, docker.original, new, forget=forget)
 
 
 # -- setup --ci ---------------------------------------------------------------------------
