@@ -14,10 +14,16 @@ from credhelper.helper import protocol
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import NoReturn
 
     from credhelper.helper.tokens import Token
     from credhelper.helper.usecases import Helper
     from credhelper.registry import Registry
+
+
+#: The exit status of a process killed by SIGPIPE, as a shell reports it: what Unix tools
+#: give when their reader goes away.
+READER_GONE = 141
 
 
 def main() -> None:
@@ -31,16 +37,47 @@ def main() -> None:
     data = b""
     if action in protocol.READS_STDIN and sys.stdin is not None:
         data = protocol.read_input(sys.stdin.buffer)
-    if action == "get":
-        from credhelper import fastos
-        from credhelper.helper import fastpath
+    try:
+        if action == "get":
+            from credhelper import fastos
+            from credhelper.helper import fastpath
 
-        out = fastpath.answer(data, fastos.environ())
-        if out is not None:
-            sys.stdout.write(out)
+            out = fastpath.answer(data, fastos.environ())
+            if out is not None:
+                sys.stdout.write(out)
+                sys.stdout.flush()
+                sys.exit(0)
+        code = run(action, data)
+    except (BrokenPipeError, ReaderGone):
+        _quiet_exit()
+    sys.exit(code)
+
+
+class ReaderGone(BaseException):
+    """stdout's reader closed it (docker gave up, `| head -c1`): nothing more can be said.
+    Not an `Exception`, so that no handler turns it into a line to write to that pipe."""
+
+
+class _Stdout:
+    """Writes to stdout at once; a reader that has gone away is `ReaderGone`."""
+
+    def write(self, text: str) -> None:
+        try:
+            sys.stdout.write(text)
             sys.stdout.flush()
-            sys.exit(0)
-    sys.exit(run(action, data))
+        except BrokenPipeError:
+            raise ReaderGone from None
+
+
+def _quiet_exit() -> "NoReturn":
+    """Exit as a process killed by SIGPIPE, with nothing on stderr: what is still buffered
+    for stdout goes to /dev/null, or the interpreter would report its failed flush."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(READER_GONE)
 
 
 def fetch(registry: "Registry", profile: str | None) -> "Token":
@@ -113,7 +150,7 @@ def run(action: str, data: bytes) -> int:
     from credhelper.errors import CredentialsNotFound, EcrSsoError
 
     log = logging.getLogger("credhelper")
-    out = sys.stdout
+    out = _Stdout()
     subject = action  # what the log line says failed: the action, and its host when known
     try:
         if action in ("version", "--version", "-v"):
