@@ -10,6 +10,10 @@
 #
 # Run it again to upgrade in place; nothing else changes.
 set -eu
+# A loose umask (002, 000) would leave the environment, the commands and the completion
+# files writable by the group or by everyone, and whoever can write them runs code as you:
+# never looser than 022 here.
+umask "$(printf '%04o' "$(( 0$(umask) | 022 ))")"
 
 PROG=install.sh
 say() { printf '%s\n' "$*"; }

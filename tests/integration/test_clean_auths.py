@@ -65,7 +65,8 @@ def test_a_cleaned_password_survives_nowhere(
     out = run("setup", "--from", str(team_file), "--clean-auths", "--yes")
 
     assert holding_the_secret(env.home) == [], out
-    assert PASSWORD not in out and AUTH not in out
+    assert PASSWORD not in out
+    assert AUTH not in out
     config = json.loads(docker_config(env).read_text())
     assert config["auths"] == {"ghcr.io": OTHER}
     backups = sorted(docker_config(env).parent.glob("config.json.bak-*"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ class Installed:
         return self.home / ".local" / "share" / "ecr-sso" / "venv"
 
 
-def run_install(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
+def run_install(
+    home: Path, *args: str, env: dict[str, str] | None = None, umask: int = 0o022
+) -> str:
     environ = {
         "HOME": str(home),
         "PATH": SYSTEM_PATH,
@@ -57,6 +60,7 @@ def run_install(home: Path, *args: str, env: dict[str, str] | None = None) -> st
         stdin=subprocess.DEVNULL,
         check=False,
         timeout=600,
+        umask=umask,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
@@ -64,10 +68,11 @@ def run_install(home: Path, *args: str, env: dict[str, str] | None = None) -> st
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """One installation for the module (a fresh venv costs about ten seconds)."""
+    """One installation for the module (a fresh venv costs about ten seconds), made under
+    the loosest umask, 000: everything below must work, and be private, all the same."""
     home = tmp_path_factory.mktemp("install") / "home"
     home.mkdir()
-    output = run_install(home)
+    output = run_install(home, umask=0o000)
     return Installed(home, home / ".local" / "bin", output)
 
 
@@ -95,6 +100,20 @@ def test_links_both_commands_and_says_how_to_fix_path(installed: Installed) -> N
     # The helper starts without `site`: one interpreter argument, as a shebang allows.
     first = (installed.venv / "bin" / "docker-credential-ecr-sso").read_text().splitlines()[0]
     assert first == f"#!{installed.venv}/bin/python -IS"
+
+
+def test_under_a_loose_umask_nothing_installed_is_writable_by_others(
+    installed: Installed,
+) -> None:
+    """Whoever can write the environment or a command in it runs code as its user."""
+    writable = []
+    for folder, dirs, files in os.walk(installed.home):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISLNK(mode) and mode & 0o022:
+                writable.append(f"{path} {stat.S_IMODE(mode):04o}")
+    assert writable == []
 
 
 def test_data_dir_matches_platformdirs(
