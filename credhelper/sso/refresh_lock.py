@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 
 from credhelper.aws import config as aws_config
 from credhelper.aws.config import SsoSession
-from credhelper.errors import CacheLocked, LoginRequired, NotWritable
+from credhelper.errors import LoginRequired, NotWritable
+from credhelper.flock import LOCK_TIMEOUT_SECONDS
 from credhelper.paths import Paths
 from credhelper.shown import shown
 from credhelper.sso import logins
@@ -39,10 +40,14 @@ _HELD: dict[str, int] = {}
 
 
 @contextlib.contextmanager
-def session_lock(paths: Paths, cache_name: str) -> Iterator[None]:
+def session_lock(
+    paths: Paths, cache_name: str, *, timeout: float = LOCK_TIMEOUT_SECONDS
+) -> Iterator[None]:
     """Hold the lock of the sso-session whose token file is named after `cache_name`
     (`SsoSession.cache_name`). An unusable cache folder costs the coordination, not the
-    work: then it is logged and the block runs unlocked."""
+    work: then it is logged and the block runs unlocked. A lock another process holds for
+    over `timeout` seconds is `CacheLocked`: going on would race the very refresh or
+    sign-in it is making."""
     name = "sso-session-" + hashlib.sha1(cache_name.encode(), usedforsecurity=False).hexdigest()
     if _HELD.get(name):
         _HELD[name] += 1
@@ -55,8 +60,8 @@ def session_lock(paths: Paths, cache_name: str) -> Iterator[None]:
 
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(file_lock(paths.cache_dir, name))
-        except (OSError, CacheLocked) as err:
+            held.enter_context(file_lock(paths.cache_dir, name, timeout=timeout))
+        except OSError as err:
             log.warning("cannot lock the SSO login %s (%s); going on without it", cache_name, err)
         _HELD[name] = 1
         try:

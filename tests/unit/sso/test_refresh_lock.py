@@ -36,6 +36,20 @@ def test_the_lock_is_reentrant_in_a_process_and_exclusive_across_holders() -> No
         pass  # released once the outer block ends
 
 
+def test_a_lock_held_elsewhere_too_long_stops_the_work() -> None:
+    """Another process refreshing (or signing in to) the same session: going on would
+    spend the refresh token it is spending."""
+    name = "sso-session-" + hashlib.sha1(b"team", usedforsecurity=False).hexdigest()
+    ran = []
+    with (
+        file_lock(paths().cache_dir, name, timeout=0),
+        pytest.raises(CacheLocked),
+        refresh_lock.session_lock(paths(), "team", timeout=0.05),
+    ):
+        ran.append(True)
+    assert ran == []
+
+
 def test_an_unusable_cache_folder_costs_the_lock_not_the_work(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
