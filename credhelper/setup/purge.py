@@ -19,6 +19,7 @@ from credhelper.paths import Paths
 from credhelper.setup.apply import JOURNAL
 from credhelper.setup.originals import FOLDER as RECORD_FOLDER
 from credhelper.setup.originals import Cleanup
+from credhelper.shown import shown
 
 #: What the token cache folder holds (see credhelper.helper.tokens, .fastpath, .autologin
 #: and credhelper.sso.flows).
@@ -70,12 +71,9 @@ def _trusted(folder: str, parts: tuple[str, ...], what: str, cleanup: Cleanup) -
     if found is None:
         return True
     where, why = found
+    inside = "" if where == folder else f" has {shown(where)}, which"
     cleanup.kept.append(
-        (
-            folder,
-            f"{what} folder{'' if where == folder else f' has {where}, which'} is {why},"
-            " so ecr-sso neither uses nor cleans it",
-        )
+        (folder, f"{what} folder{inside} is {why}, so ecr-sso neither uses nor cleans it")
     )
     return False
 

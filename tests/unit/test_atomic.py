@@ -222,6 +222,18 @@ def test_ensure_private_dir_refuses_a_folder_others_can_write(folder: Path, mode
     assert os.listdir(base) == []  # and nothing created in it
 
 
+def test_a_folder_name_is_shown_escaped(folder: Path) -> None:
+    base = folder / "open\x1b[2Jto-all"
+    base.mkdir()
+    base.chmod(0o777)
+    with pytest.raises(private.NotPrivate) as caught:
+        atomic.ensure_private_dir(str(base))
+    assert "\x1b" not in str(caught.value)
+    assert str(caught.value).startswith(f"{folder}/open\\x1b[2Jto-all: writable by others")
+    assert "chmod 700 " in caught.value.strerror
+    assert "\x1b" not in caught.value.strerror
+
+
 def test_ensure_private_dir_refuses_a_sub_folder_others_can_write(folder: Path) -> None:
     (folder / "cache" / "routes").mkdir(parents=True, mode=0o700)
     (folder / "cache" / "routes").chmod(0o777)
