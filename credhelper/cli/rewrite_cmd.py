@@ -10,8 +10,10 @@ from typing import Any
 
 from credhelper.cli import output, registry_args
 from credhelper.cli.context import Context
-from credhelper.repos.rewrite import plan
+from credhelper.errors import NotWritable
+from credhelper.repos.rewrite import plan, treefile
 from credhelper.repos.rewrite.files import FileResult
+from credhelper.shown import shown
 
 _DESCRIPTION = """\
 Find image references in Dockerfiles and Containerfiles (FROM, COPY --from, ARG defaults a
@@ -59,12 +61,24 @@ def run(args: argparse.Namespace, context: Context) -> int:
     dest = plan.Destination(host, settings.dockerhub_org, cache.prefix if cache else None)
     results = files.examine(args.paths or ["."], dest, context.environ)
     pending = [(r, c) for r in results for c in r.changes if c.replacement]
+    refused: dict[str, str] = {}
     if args.write:
         for result in results:
             if result.changed:
-                files.write(result)
-    _print(results, pending, args, context)
+                try:
+                    files.write(result)
+                except treefile.Refused as err:
+                    refused[result.path] = str(err)
+    _print(results, pending, args, context, refused)
     _notes(results, context, json_mode=args.json)
+    if refused:
+        for path, why in refused.items():
+            context.err.write(f"ecr-sso: {_path(path)}: {why}\n")
+        count = len(refused)
+        raise NotWritable(
+            f"{count} file{'' if count == 1 else 's'} not written; the others were. "
+            "Run `ecr-sso rewrite --write` again once nothing else is changing them"
+        )
     if args.check and pending:
         changed = len({r.path for r, _ in pending})
         context.err.write(
@@ -80,23 +94,28 @@ def _print(
     pending: list[tuple[FileResult, plan.Change]],
     args: argparse.Namespace,
     context: Context,
+    refused: dict[str, str],
 ) -> None:
     """The run's result on stdout: JSON, the --check listing, the files written, or the diff."""
     if args.json:
-        output.as_json(context.out, _json(results, written=args.write))
+        output.as_json(context.out, _json(results, written=args.write, refused=refused))
     elif args.check:
         for result, change in pending:
-            line = f"{_where(result, change)}: {change.reference} → {change.replacement}"
+            line = f"{_where(result, change)}: {shown(change.reference)} → {change.replacement}"
             context.out.write(line + "\n")
     elif args.write:
         for result in results:
-            if result.changed:
+            if result.changed and result.path not in refused:
                 count = sum(1 for c in result.changes if c.replacement)
-                context.out.write(f"rewrote {result.path} ({_references(count)})\n")
+                context.out.write(f"rewrote {_path(result.path)} ({_references(count)})\n")
     else:
+        # A patch must carry the file's bytes for `git apply`; on a terminal, where a line
+        # of the file could move the cursor or hide what follows, it is shown escaped.
+        terminal = context.out.isatty()
         for result in results:
             if result.changed:
-                context.out.write(result.diff())
+                diff = result.diff()
+                context.out.write(_for_terminal(diff) if terminal else diff)
 
 
 def _notes(results: list[FileResult], context: Context, *, json_mode: bool) -> None:
@@ -105,7 +124,7 @@ def _notes(results: list[FileResult], context: Context, *, json_mode: bool) -> N
         return
     for result in results:
         if result.problem:
-            context.err.write(f"ecr-sso: {result.path}: skipped, {result.problem}\n")
+            context.err.write(f"ecr-sso: {_path(result.path)}: skipped, {shown(result.problem)}\n")
         for change in result.changes:
             if change.status == plan.UNRESOLVED:
                 reason = "built from variables; not rewritten"
@@ -113,10 +132,11 @@ def _notes(results: list[FileResult], context: Context, *, json_mode: bool) -> N
                 reason = "left on Docker Hub: no pull-through cache in our config"
             else:
                 continue
-            context.err.write(f"ecr-sso: {_where(result, change)}: {change.reference}: {reason}\n")
+            reference = shown(change.reference)
+            context.err.write(f"ecr-sso: {_where(result, change)}: {reference}: {reason}\n")
 
 
-def _json(results: list[FileResult], *, written: bool) -> dict[str, Any]:
+def _json(results: list[FileResult], *, written: bool, refused: dict[str, str]) -> dict[str, Any]:
     return {
         "references": [
             {
@@ -131,12 +151,25 @@ def _json(results: list[FileResult], *, written: bool) -> dict[str, Any]:
             for change in result.changes
         ],
         "skipped": [{"file": r.path, "reason": r.problem} for r in results if r.problem],
-        "written": [r.path for r in results if r.changed] if written else [],
+        "written": [r.path for r in results if r.changed and r.path not in refused]
+        if written
+        else [],
+        "not_written": [{"file": path, "reason": why} for path, why in refused.items()],
     }
 
 
 def _where(result: FileResult, change: plan.Change) -> str:
-    return f"{result.path}:{change.line}"
+    return f"{_path(result.path)}:{change.line}"
+
+
+def _for_terminal(diff: str) -> str:
+    return "\n".join(shown(line) for line in diff.split("\n"))
+
+
+def _path(path: str) -> str:
+    """A file's path for the terminal: a name that is not UTF-8 shows its bytes as `\\xNN`,
+    a control character as its escape."""
+    return shown(path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
 
 
 def _references(count: int) -> str:

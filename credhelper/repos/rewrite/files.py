@@ -1,5 +1,6 @@
 """Rewrite's use case over files: read each file of a kind we know, find its references,
-plan the edits; write them back atomically when asked."""
+plan the edits; write them back when asked, each file replaced only if it is still the
+one that was read (`treefile`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from credhelper import atomic
 from credhelper.errors import UsageError
-from credhelper.repos.rewrite import kinds, walk
+from credhelper.repos.rewrite import kinds, treefile, walk
 from credhelper.repos.rewrite.plan import Change, Destination, rewrite, unified_diff
 
 #: Files larger than this are not image-reference files (a generated bundle, a dump).
@@ -19,7 +19,7 @@ MAX_BYTES = 4 * 1024 * 1024
 @dataclass(frozen=True)
 class FileResult:
     """One file: its text before and after, and its Docker Hub and unresolved references.
-    `problem` says why a file of a kind we read was not (not UTF-8, not YAML)."""
+    `problem` says why a file of a kind we read was not (a FIFO, not UTF-8, not YAML)."""
 
     path: str
     kind: str
@@ -27,6 +27,8 @@ class FileResult:
     new: str = ""
     changes: list[Change] = field(default_factory=list)
     problem: str = ""
+    place: treefile.Place | None = None
+    identity: treefile.Identity | None = None
 
     @property
     def changed(self) -> bool:
@@ -41,33 +43,28 @@ class FileResult:
 def examine(
     paths: Sequence[str], dest: Destination, environ: Mapping[str, str]
 ) -> list[FileResult]:
-    """Every file under `paths` that holds image references, with its planned edits."""
-    results = []
-    for path in walk.files(paths, environ):
-        shown = _shown(path)
-        kind = kinds.kind_of(shown.replace(os.sep, "/"))
+    """Every file under `paths` that holds image references, with its planned edits, and
+    every file that could not be looked at, with why."""
+    listing = walk.files(paths, environ)
+    results = [FileResult(path, "", problem=why) for path, why in listing.problems]
+    for listed in listing.files:
+        kind = kinds.kind_of(listed.shown.replace(os.sep, "/"))
         if kind is None:
             continue
-        result = _one(shown, kind, dest)
+        result = _one(listed, kind, dest)
         if result.changes or result.problem:
             results.append(result)
     return results
 
 
-def _shown(path: str) -> str:
-    """`path` as people and `git apply` read it: relative to the current folder when under it."""
-    relative = os.path.relpath(path)
-    return relative if not relative.startswith(os.pardir) else os.path.normpath(path)
-
-
-def _one(path: str, kind: str, dest: Destination) -> FileResult:
+def _one(listed: walk.Listed, kind: str, dest: Destination) -> FileResult:
+    path = listed.shown
     try:
-        if os.path.getsize(path) > MAX_BYTES:
-            return FileResult(path, kind)
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as err:
-        return FileResult(path, kind, problem=f"cannot read: {err.strerror}")
+        data, identity = treefile.read(listed.place, MAX_BYTES)
+    except treefile.Gone:
+        return FileResult(path, kind)
+    except treefile.Refused as err:
+        return FileResult(path, kind, problem=str(err))
     try:
         # No newline translation: CRLF files stay CRLF.
         text = data.decode("utf-8")
@@ -82,10 +79,13 @@ def _one(path: str, kind: str, dest: Destination) -> FileResult:
     except UsageError as err:
         return FileResult(path, kind, problem=f"not read as {kind}: {err}")
     new, changes = rewrite(text, found, dest)
-    return FileResult(path, kind, text, new, changes)
+    return FileResult(path, kind, text, new, changes, place=listed.place, identity=identity)
 
 
 def write(result: FileResult) -> None:
-    """Replace the file with its rewritten text, atomically, its mode kept. A symbolic
-    link named on the command line stays a link: the file it points to is replaced."""
-    atomic.write_bytes(os.path.realpath(result.path), result.new.encode("utf-8"))
+    """Replace the file with its rewritten text, atomically, owner and mode kept, if it is
+    still the file that was read; `treefile.Refused` saying why not otherwise. A symbolic
+    link named on the command line stays a link: the file it pointed to is replaced."""
+    if result.place is None or result.identity is None:
+        raise treefile.Refused("it was not read")
+    treefile.replace(result.place, result.identity, result.new.encode("utf-8"))

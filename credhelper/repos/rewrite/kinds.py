@@ -18,13 +18,13 @@ KUBERNETES = "kubernetes"
 #: Any other YAML file: scanned when a document in it is a Kubernetes object.
 YAML = "yaml"
 
-_DOCKERFILE = re.compile(r"(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file")
+_DOCKERFILE = re.compile(r"(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file", re.S)
 # `Dockerfile.prod` is a Dockerfile; `Dockerfile.md` is its documentation, `.orig` a leftover.
-_NOT_DOCKERFILE = re.compile(r".+\.(?:md|rst|txt|adoc|html|orig|rej|bak|swp|sh|py|json)")
+_NOT_DOCKERFILE = re.compile(r".+\.(?:md|rst|txt|adoc|html|orig|rej|bak|swp|sh|py|json)", re.S)
 _COMPOSE = re.compile(r"(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml")
 _HELM = re.compile(r"values(?:[.-][\w.-]+)?\.ya?ml")
-_GITLAB = re.compile(r"(?:.+\.)?\.?gitlab-ci\.ya?ml")
-_YAML = re.compile(r".+\.ya?ml")
+_GITLAB = re.compile(r"(?:.+\.)?\.?gitlab-ci\.ya?ml", re.S)
+_YAML = re.compile(r".+\.ya?ml", re.S)
 
 
 def kind_of(path: str) -> str | None:

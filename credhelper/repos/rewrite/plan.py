@@ -23,6 +23,7 @@ LEFT = "docker-hub"  # a public image, and no pull-through cache configured
 UNRESOLVED = "unresolved"  # built from variables
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+_GIT_NAMED = {7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 34: '"', 92: "\\"}
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,28 @@ def _edits(item: Found, new: str) -> dict[Span, str]:
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
-    """A `git diff`-style unified diff of one file (line endings kept as they are)."""
-    lines = difflib.unified_diff(_LINE.findall(old), _LINE.findall(new), f"a/{path}", f"b/{path}")
+    """A `git diff`-style unified diff of one file (line endings kept as they are). A
+    path with a control, quote or non-ASCII character is quoted as git quotes it (which
+    `git apply` reads), so a name cannot forge a line of the patch or of the terminal."""
+    lines = difflib.unified_diff(
+        _LINE.findall(old), _LINE.findall(new), _patch_name("a/", path), _patch_name("b/", path)
+    )
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     )
+
+
+def _patch_name(prefix: str, path: str) -> str:
+    """`prefix + path` as git writes a name in a patch header: as it is when plain, else
+    in double quotes with C escapes and every other byte outside printable ASCII in octal
+    (git's `core.quotePath`)."""
+    raw = (prefix + path).encode("utf-8", "surrogateescape")
+    if all(0x20 <= byte < 0x7F and byte not in (34, 92) for byte in raw):
+        return prefix + path
+    quoted = "".join(
+        f"\\{_GIT_NAMED[byte]}"
+        if byte in _GIT_NAMED
+        else (chr(byte) if 0x20 <= byte < 0x7F else f"\\{byte:03o}")
+        for byte in raw
+    )
+    return f'"{quoted}"'

@@ -20,45 +20,24 @@ from typing import Any
 
 import yaml
 
-from credhelper.errors import UsageError
+from credhelper.repos.rewrite import yamlload
 from credhelper.repos.rewrite.found import Found, Span, is_templated
 
 GITHUB = "github-actions"
 GITLAB = "gitlab-ci"
 _DOCKER_SCHEME = "docker://"
-_STR = "tag:yaml.org,2002:str"
-
-
-class NotParsed(UsageError):
-    """The file is not YAML we can read; the message says where."""
-
-
-def documents(text: str) -> list[Any]:
-    """The parsed documents' node trees; NotParsed when `text` is not YAML."""
-    try:
-        return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise NotParsed(f"{where}{problem}") from None
-
-
-def is_kubernetes(nodes: list[Any]) -> bool:
-    """Whether any document is a Kubernetes object (has `apiVersion` and `kind`)."""
-    for node in nodes:
-        if isinstance(node, yaml.MappingNode):
-            keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-            if {"apiVersion", "kind"} <= keys:
-                return True
-    return False
+_STR = yamlload.STR
+NotParsed = yamlload.NotParsed
+documents = yamlload.documents
+is_kubernetes = yamlload.is_kubernetes
 
 
 def scan(text: str, kind: str, nodes: list[Any] | None = None) -> list[Found]:
     """Every image reference in the YAML `text` of a file of `kind`, in order."""
     scanner = _Scanner(text, kind)
-    for node in documents(text) if nodes is None else nodes:
-        scanner.walk(node, None)
+    for root in documents(text) if nodes is None else nodes:
+        for node, key in yamlload.walk(root):
+            scanner.visit(node, key)
     unique = {found.spans: found for found in scanner.found}
     return sorted(unique.values(), key=lambda found: found.start)
 
@@ -69,11 +48,7 @@ class _Scanner:
         self.kind = kind
         self.found: list[Found] = []
 
-    def walk(self, node: Any, key: str | None) -> None:
-        if isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                self.walk(item, None)
-            return
+    def visit(self, node: Any, key: str | None) -> None:
         if not isinstance(node, yaml.MappingNode):
             return
         pairs = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
@@ -84,9 +59,7 @@ class _Scanner:
         if key == "image" and self.kind == GITLAB:
             self._add(pairs.get("name"))
         for key_node, value in node.value:
-            name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            self._keyed(name, value)
-            self.walk(value, name)
+            self._keyed(yamlload.key_of(key_node), value)
 
     def _keyed(self, name: str | None, value: Any) -> None:
         """The references a key's own value holds."""
