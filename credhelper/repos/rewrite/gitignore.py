@@ -15,6 +15,7 @@ character, as in git.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -52,13 +53,47 @@ _Token = str | _Class | _Star
 _NEVER: tuple[_Token, ...] = ("\0never",)  # a NUL never appears in a path
 
 
+class _Segment:
+    """One `/`-separated part of a pattern, ready to match a path's part: by equality when
+    it is literal, by a regular expression when it has at most two stars (then it cannot
+    backtrack far), else by the greedy matcher."""
+
+    def __init__(self, tokens: tuple[_Token, ...]) -> None:
+        self.tokens = tokens
+        self.literal: str | None = None
+        self.regex: re.Pattern[str] | None = None
+        if all(isinstance(t, str) for t in tokens):
+            self.literal = "".join(str(t) for t in tokens)
+        elif sum(t is _STAR for t in tokens) <= 2:
+            self.regex = re.compile("".join(_regex(t) for t in tokens), re.DOTALL)
+
+    def __call__(self, segment: str) -> bool:
+        if self.literal is not None:
+            return segment == self.literal
+        if self.regex is not None:
+            return self.regex.fullmatch(segment) is not None
+        return _greedy(self.tokens, segment, star=_STAR, one=_match_char)
+
+
+def _regex(token: _Token) -> str:
+    if token is _STAR:
+        return ".*"
+    if isinstance(token, _Class):
+        if not token.chars and not token.ranges:
+            return "[^/]" if token.negated else "(?!)"
+        ranges = "".join(f"{re.escape(low)}-{re.escape(high)}" for low, high in token.ranges)
+        chars = "".join(re.escape(char) for char in sorted(token.chars))
+        return f"[{'^' if token.negated else ''}{chars}{ranges}]"
+    return re.escape(str(token))
+
+
 @dataclass(frozen=True)
 class Rule:
     """One pattern of a `.gitignore` in folder `base` (relative to the walk's root, "" for
     the root itself)."""
 
     base: str
-    segments: tuple[tuple[_Token, ...] | str, ...]  # each a segment pattern or _ANY_SEGMENTS
+    segments: tuple[_Segment | str, ...]  # each a segment's matcher or _ANY_SEGMENTS
     negated: bool
     folders_only: bool
 
@@ -94,19 +129,19 @@ def _strip_trailing_spaces(line: str) -> str:
     return stripped
 
 
-def _segments(parts: Sequence[str]) -> tuple[tuple[_Token, ...] | str, ...]:
-    out: list[tuple[_Token, ...] | str] = []
+def _segments(parts: Sequence[str]) -> tuple[_Segment | str, ...]:
+    out: list[_Segment | str] = []
     for index, part in enumerate(parts):
         if part == _ANY_SEGMENTS:
             if out and out[-1] == _ANY_SEGMENTS:
                 continue  # `**/**/` is `**/`: repeating it adds only work
             if index == len(parts) - 1 and index > 0:
                 # A trailing `/**` matches everything inside, not the folder itself.
-                out += [(_STAR,), _ANY_SEGMENTS]
+                out += [_Segment((_STAR,)), _ANY_SEGMENTS]
                 continue
             out.append(_ANY_SEGMENTS)
         else:
-            out.append(_tokens(part))
+            out.append(_Segment(_tokens(part)))
     return tuple(out)
 
 
@@ -170,6 +205,12 @@ def _bracket(segment: str, start: int) -> tuple[_Class | None, int]:
 def ignored(rules: Sequence[Rule], path: str, *, folder: bool) -> bool:
     """Whether `path` (relative to the walk's root, `/`-separated) is ignored: the last
     rule that matches decides."""
+    rule = deciding(rules, path, folder=folder)
+    return rule is not None and not rule.negated
+
+
+def deciding(rules: Sequence[Rule], path: str, *, folder: bool) -> Rule | None:
+    """The last rule of `rules` that matches `path`, or None."""
     for rule in reversed(rules):
         if rule.folders_only and not folder:
             continue
@@ -180,16 +221,22 @@ def ignored(rules: Sequence[Rule], path: str, *, folder: bool) -> bool:
         else:
             relative = path
         if _match_path(rule.segments, relative.split("/")):
-            return not rule.negated
-    return False
+            return rule
+    return None
 
 
-def _match_path(pattern: tuple[tuple[_Token, ...] | str, ...], segments: list[str]) -> bool:
+def _match_path(pattern: tuple[_Segment | str, ...], segments: list[str]) -> bool:
+    if len(pattern) == 2 and pattern[0] is _ANY_SEGMENTS and isinstance(pattern[1], _Segment):
+        return pattern[1](segments[-1])  # `name`: the last part, at any depth
+    if _ANY_SEGMENTS not in pattern:
+        return len(pattern) == len(segments) and all(
+            isinstance(p, _Segment) and p(s) for p, s in zip(pattern, segments, strict=True)
+        )
     return _greedy(pattern, segments, star=_ANY_SEGMENTS, one=_match_segment)
 
 
 def _match_segment(pattern: object, segment: str) -> bool:
-    return isinstance(pattern, tuple) and _greedy(pattern, segment, star=_STAR, one=_match_char)
+    return isinstance(pattern, _Segment) and pattern(segment)
 
 
 def _match_char(token: object, char: str) -> bool:

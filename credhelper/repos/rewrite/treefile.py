@@ -94,11 +94,12 @@ class Identity:
         )
 
 
-def read(place: Place, limit: int) -> tuple[bytes, Identity]:
+def read(place: Place, limit: int, folders: Folders | None = None) -> tuple[bytes, Identity]:
     """The bytes of the regular file at `place` and its identity; Refused saying why when it
     is a link, a FIFO, a device, larger than `limit` bytes, or under a folder that is a
-    link; Gone when it does not exist."""
-    folder = _folder(place)
+    link; Gone when it does not exist. `folders` keeps the last folder open for the next
+    file (a walk reads a folder's files one after the other)."""
+    folder = folders.folder(place) if folders is not None else _folder(place)
     try:
         try:
             fd = os.open(place.parts[-1], _READ_FLAGS, dir_fd=folder)
@@ -109,7 +110,32 @@ def read(place: Place, limit: int) -> tuple[bytes, Identity]:
         finally:
             os.close(fd)
     finally:
-        os.close(folder)
+        if folders is None:
+            os.close(folder)
+
+
+class Folders:
+    """The folder descriptor of the last file read, kept for the next one in it; `close`
+    when done. Reached the same way as always, so it is as trustworthy as a fresh one."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, tuple[str, ...]] | None = None
+        self._fd = -1
+
+    def folder(self, place: Place) -> int:
+        """The descriptor of `place`'s folder (Refused, Gone as `read` says)."""
+        key = (place.root, place.parts[:-1])
+        if key != self._key:
+            self.close()
+            self._fd = _folder(place)
+            self._key = key
+        return self._fd
+
+    def close(self) -> None:
+        """Close the descriptor kept."""
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._key, self._fd = None, -1
 
 
 def _read_regular(fd: int, limit: int) -> tuple[bytes, Identity]:

@@ -35,10 +35,12 @@ GIT_TIMEOUT = 120.0
 @dataclass(frozen=True)
 class Listed:
     """A file to read: `shown` is its path as people read it (relative to the current
-    folder when under it), `place` where it is opened."""
+    folder when under it), `place` where it is opened, `relative` its path from the folder
+    named on the command line (empty for a file named there)."""
 
     shown: str
     place: treefile.Place
+    relative: str = ""
 
 
 @dataclass
@@ -59,15 +61,16 @@ def files(paths: Sequence[str], environ: Mapping[str, str]) -> Listing:
         except OSError:
             raise UsageError(f"{shown(path)}: no such file or folder") from None
         if stat.S_ISDIR(st.st_mode):
-            places = _folder(path, environ, listing)
+            for name, place in _folder(path, environ, listing):
+                if place not in seen:
+                    seen.add(place)
+                    listing.files.append(Listed(_shown(name), place, "/".join(place.parts)))
         else:
             real = os.path.realpath(path)
             named = treefile.Place(os.path.dirname(real), (os.path.basename(real),))
-            places = iter([(path, named)])
-        for name, place in places:
-            if place not in seen:
-                seen.add(place)
-                listing.files.append(Listed(_shown(name), place))
+            if named not in seen:
+                seen.add(named)
+                listing.files.append(Listed(_shown(path), named))
     return listing
 
 

@@ -15,21 +15,46 @@ loader at Python's recursion limit) is `NotParsed`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import yaml
 
 from credhelper.errors import UsageError
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOM = "\ufeff"
 
 STR = "tag:yaml.org,2002:str"
+#: A plain scalar whose tag is worked out only when asked (`is_string`).
+LAZY = "tag:ecr-sso,2024:unresolved-plain"
 Node = yaml.Node
 ScalarNode = yaml.ScalarNode
 MappingNode = yaml.MappingNode
 SequenceNode = yaml.SequenceNode
+# The first characters with which a plain scalar may be something other than a string
+# (booleans, numbers, null, timestamps, the merge key `<<`, `=`): YAML 1.1's resolvers.
+_TYPED_STARTS = frozenset("-+.0123456789~<=yYnNtTfFoO")
+
+
+def _quick(base: Any) -> Any:
+    """`base` with a lazy tag resolver: a plain scalar that cannot be anything but a string
+    is one; any other plain scalar is LAZY, resolved by `is_string` only when a scanner
+    looks at it. PyYAML's resolver runs regular expressions on every scalar, which costs
+    more than libyaml's whole parse, and the scanners look at a few scalars only."""
+
+    class Quick(base):  # type: ignore[misc]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if kind is ScalarNode:
+                if not implicit[0] or (value and value[0] not in _TYPED_STARTS):
+                    return STR
+                return LAZY
+            return str(super().resolve(kind, value, implicit))
+
+    return Quick
+
+
+_LOADER: Any = _quick(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+_PURE: Any = _quick(yaml.SafeLoader)
 
 
 class NotParsed(UsageError):
@@ -42,7 +67,7 @@ def documents(text: str, *, pure: bool = False) -> list[Node]:
     if text.startswith(_BOM):
         text = "\n" + text[1:]  # same length: every offset still points into the file's text
     try:
-        return list(yaml.compose_all(text, Loader=yaml.SafeLoader if pure else _LOADER))
+        return list(yaml.compose_all(text, Loader=_PURE if pure else _LOADER))
     except RecursionError:
         raise NotParsed("nested too deeply") from None
     except yaml.YAMLError as err:
@@ -54,10 +79,11 @@ def documents(text: str, *, pure: bool = False) -> list[Node]:
         raise NotParsed(f"{where}{problem}") from None
 
 
-def walk(root: Node) -> Iterator[tuple[Node, str | None]]:
+def walk(root: Node, skip: Collection[str] = ()) -> Iterator[tuple[Node, str | None]]:
     """Every collection node under `root` (a mapping or sequence), each with the key it is
     the value of (None in a sequence or at the top), once per (node, key) however many
-    aliases reach it; depth first, in document order."""
+    aliases reach it; depth first, in document order. The values of the keys in `skip`
+    are not entered."""
     seen: set[tuple[int, str | None]] = set()
     stack: list[tuple[Node, str | None]] = [(root, None)]
     while stack:
@@ -70,7 +96,36 @@ def walk(root: Node) -> Iterator[tuple[Node, str | None]]:
             stack.extend((item, None) for item in reversed(node.value))
         elif isinstance(node, MappingNode):
             yield node, key
-            stack.extend((value, key_of(name)) for name, value in reversed(node.value))
+            stack.extend(
+                (value, name)
+                for name, value in ((key_of(k), v) for k, v in reversed(node.value))
+                if name not in skip
+            )
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _resolved(node: ScalarNode) -> str:
+    if node.tag == LAZY:
+        node.tag = _RESOLVER.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    return str(node.tag)
+
+
+def is_string(node: Node | None) -> bool:
+    """Whether `node` is a string scalar (not a number, boolean, null or timestamp)."""
+    return isinstance(node, ScalarNode) and _resolved(node) == STR
+
+
+def text_of(node: Node | None) -> str:
+    """A scalar's text as written (`1.4`, `v2`), empty for null (`~`, `null`) or anything
+    that is not a scalar."""
+    if not isinstance(node, ScalarNode) or _resolved(node) == _NULL:
+        return ""
+    return str(node.value)
 
 
 def key_of(node: Node) -> str | None:
@@ -78,11 +133,28 @@ def key_of(node: Node) -> str | None:
     return node.value if isinstance(node, ScalarNode) else None
 
 
-def pairs(node: Node) -> dict[str, Node]:
-    """A mapping node's values by their scalar keys (empty for any other node)."""
-    if not isinstance(node, MappingNode):
-        return {}
-    return {k.value: v for k, v in node.value if isinstance(k, ScalarNode)}
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def pairs(node: Node | None) -> dict[str, Node]:
+    """A mapping node's values by their scalar keys (empty for any other node), with what
+    its merge keys (`<<: *defaults`) bring in, its own keys first as YAML has it."""
+    found: dict[str, Node] = {}
+    seen: set[int] = set()
+    queue = [node]
+    while queue:
+        current = queue.pop(0)
+        if not isinstance(current, MappingNode) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        for key, value in current.value:
+            if not isinstance(key, ScalarNode):
+                continue
+            if key.tag == _MERGE or (key.value == "<<" and not key.style):
+                queue += value.value if isinstance(value, SequenceNode) else [value]
+            else:
+                found.setdefault(key.value, value)
+    return found
 
 
 def is_kubernetes(nodes: list[Node]) -> bool:
