@@ -88,7 +88,7 @@ def image_keys(text: str, roots: list[Node], kind: str, skip: Collection[str] = 
     found: list[Found] = []
     for root in roots:
         for node, key in yamlload.walk(root, skip):
-            if not isinstance(node, MappingNode):
+            if not isinstance(node, MappingNode) or not _may_hold_image(node, key):
                 continue
             pairs = yamlload.pairs(node)
             if is_helm_pair(pairs, key):
@@ -99,6 +99,17 @@ def image_keys(text: str, roots: list[Node], kind: str, skip: Collection[str] = 
             if image is not None:
                 found += refs(text, image, kind)
     return found
+
+
+_WORDS = frozenset({"image", "repository", "<<"})
+
+
+def _may_hold_image(node: MappingNode, key: str | None) -> bool:
+    """A quick look before `pairs`: whether a mapping has a key that could hold an image
+    (most mappings of a large values file have none)."""
+    return key == "image" or any(
+        isinstance(name, ScalarNode) and name.value in _WORDS for name, _ in node.value
+    )
 
 
 def unique(found: list[Found]) -> list[Found]:
