@@ -166,7 +166,9 @@ def _print(
         output.as_json(context.out, _json(surveyed, written=args.write, refused=refused))
     elif args.check:
         for result, change in pending:
-            line = f"{_where(result, change)}: {shown(change.reference)} → {change.replacement}"
+            line = (
+                f"{_where(result, change)}: {shown(change.reference)} → {shown(change.replacement)}"
+            )
             context.out.write(line + "\n")
     elif args.write:
         for result in results:

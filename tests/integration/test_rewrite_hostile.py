@@ -282,6 +282,7 @@ def test_control_characters_in_names_and_values_are_escaped(repo: Path) -> None:
     name = "evil\n\x1b[2J\x1b]0;owned\x07.Dockerfile"
     (repo / name).write_text("FROM connectedhome/app:1\nFROM ${X}\x1b[31m\n")
     (repo / "ok.Dockerfile").write_text("FROM $\x1b[1mBASE\u202e\n")
+    (repo / "tag.Dockerfile").write_text("FROM redis:${V}\x1b[8m\n")  # a name, then the tag
 
     check = run(repo, "--check")
     diff = run(repo)
@@ -293,6 +294,7 @@ def test_control_characters_in_names_and_values_are_escaped(repo: Path) -> None:
     assert check.stdout.splitlines() == [
         f"{escaped}:1: connectedhome/app:1 → {HOST}/app:1",
         f"good.Dockerfile:1: connectedhome/app:1 → {HOST}/app:1",
+        f"tag.Dockerfile:1: redis:${{V}}\\x1b[8m → {HOST}/docker-hub/library/redis:${{V}}\\x1b[8m",
     ]
     assert check.stderr.splitlines()[:2] == [
         f"ecr-sso: {escaped}:2: ${{X}}\\x1b[31m: built from variables; not rewritten",
