@@ -23,6 +23,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from credhelper.repos.rewrite import gitignore
 from credhelper.repos.rewrite.found import WHOLE, Found, Span, Variable, expand, is_templated
 from credhelper.repos.rewrite.resolve import Definition, references
 
@@ -143,13 +144,19 @@ def _is_stage(text: str, args: dict[str, _Token], stages: set[str]) -> bool:
     defaults are put in, or, for variables BuildKit sets (`$TARGETOS`), for some value."""
     if not is_templated(text):
         return False
-    expanded = expand(text, {name: token.text for name, token in args.items()})
+    values = {name: token.text for name, token in args.items()}
+    for _ in range(8):  # defaults made of defaults (`ARG B=$A`), a few levels deep
+        partial = _VARIABLE.sub(lambda m: values.get(m[0].strip("${}"), m[0]), text)
+        if partial == text:
+            break
+        text = partial
+    expanded = expand(text, {})
     if expanded is not None:
         return expanded.lower() in stages
-    pattern = re.compile(
-        ".+".join(re.escape(part) for part in _VARIABLE.split(text.lower())), re.DOTALL
-    )
-    return any(pattern.fullmatch(stage) for stage in stages)
+    parts = _VARIABLE.split(text.lower())
+    if not any(parts):
+        return False  # only variables: it could be anything
+    return any(gitignore.pieces_match(parts, stage) for stage in stages)
 
 
 def _flag_values(words: list[_Token], flag: str) -> list[_Token]:

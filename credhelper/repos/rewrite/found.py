@@ -83,11 +83,12 @@ class Variable:
     name: str
 
 
-def leading_variable(text: str) -> tuple[Variable, str] | None:
+def leading_variable(text: str, *, then_variable: bool = False) -> tuple[Variable, str] | None:
     """(the variable, the rest) when `text` is one variable, alone or followed by a literal
     or templated tag or digest (`$IMAGE`, `${IMAGE}:1`, `${{ matrix.db }}:${{ matrix.v }}`):
     the variable holds the image's name. None otherwise. A shell variable with a modifier
-    (`${X:-y}`) is not followed."""
+    (`${X:-y}`) is not followed. With `then_variable`, the rest may also start with another
+    variable (`$NAME$DIGEST`), for a caller that can tell what that one holds."""
     for syntax, pattern, group in (
         ("github", _GITHUB, "expr"),
         ("inputs", _INPUTS, "expr"),
@@ -103,7 +104,7 @@ def leading_variable(text: str) -> tuple[Variable, str] | None:
         else:
             name = match[group]
         rest = text[match.end() :]
-        if rest and rest[0] not in ":@":
+        if rest and rest[0] not in (":@$" if then_variable else ":@"):
             return None
         return Variable(syntax, name), rest
     return None

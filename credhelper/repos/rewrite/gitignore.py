@@ -243,6 +243,17 @@ def _match_char(token: object, char: str) -> bool:
     return token(char) if isinstance(token, _Class) else token == char
 
 
+def pieces_match(pieces: Sequence[str], text: str) -> bool:
+    """Whether `text` is `pieces` with anything between each two (as a glob `a*b*c`), in
+    time bounded by their lengths' product whatever they hold."""
+    tokens: list[object] = []
+    for index, piece in enumerate(pieces):
+        if index:
+            tokens.append(_STAR)
+        tokens += list(piece)
+    return _greedy(tokens, text, star=_STAR, one=_match_char)
+
+
 def _greedy(
     pattern: Sequence[object],
     subject: Sequence[str],

@@ -57,8 +57,8 @@ def references(
     """The references `value`, written at `span` of a file of `kind`, stands for."""
     if not is_templated(value):
         return [Found(value, (span,), kind)]
-    leading = leading_variable(value)
-    if leading is not None and depth < _DEPTH:
+    leading = leading_variable(value, then_variable=True)
+    if leading is not None and rest_is_a_suffix(leading[1], lookup) and depth < _DEPTH:
         variable, rest = leading
         definitions = lookup(variable)
         if definitions:
@@ -95,17 +95,33 @@ def defined(
     return [Found(text, (definition.span,), kind, NAME, definition.value)]
 
 
+def rest_is_a_suffix(rest: str, lookup: Lookup) -> bool:
+    """Whether what follows a variable that holds a name is a tag or digest (or nothing):
+    written so, or another variable whose one definition is (`$NAME$DIGEST` with
+    `DIGEST=@sha256:...`)."""
+    if not rest.startswith("$"):
+        return True
+    expanded = expand(rest, _single_values(rest, lookup))
+    return expanded is not None and expanded[:1] in (":", "@")
+
+
+def _single_values(value: str, lookup: Lookup) -> dict[str, str]:
+    """The variables of `value` that have exactly one literal definition, with it."""
+    values: dict[str, str] = {}
+    for match in _VARIABLES.finditer(value):
+        syntax = "github" if match["expr"] else "shell"
+        name = _name(match)
+        definitions = lookup(Variable(syntax, name))
+        if len(definitions) == 1 and not is_templated(definitions[0].value):
+            values[name] = definitions[0].value
+    return values
+
+
 def _elsewhere(value: str, lookup: Lookup) -> bool:
     """Whether `value`, its variables replaced by their one literal definition each, names
     an image on a registry other than Docker Hub (`${REGISTRY}/app` with REGISTRY=ghcr.io/x):
     then it is none of our business, not unresolved."""
-    values: dict[str, str] = {}
-    for match in _VARIABLES.finditer(value):
-        syntax = "github" if match["expr"] else "shell"
-        name = match["expr"] or match["braced"] or match["bare"]
-        definitions = lookup(Variable(syntax, name))
-        if len(definitions) == 1 and not is_templated(definitions[0].value):
-            values[name] = definitions[0].value
+    values = _single_values(value, lookup)
     expanded = expand(value, values)
     if expanded is None:
         name = fixed_name(_VARIABLES.sub(lambda m: values.get(_name(m), m[0]), value))
