@@ -5,7 +5,8 @@
 - the GitLab pipelines (`.gitlab-ci.yml` and the files it includes), and their variables;
 - the build contexts bake and compose files name, and the Dockerfiles they apply to;
 - the images the project builds itself (compose services with `build:` and `image:`,
-  skaffold artifacts, bake tags): `built here`, never rewritten;
+  skaffold artifacts, bake tags, a Tiltfile's `docker_build`): `built here`, never
+  rewritten;
 - which inputs of a reusable GitHub workflow feed an image.
 
 Files excluded (`excludes`) teach nothing: a vendored compose file must not make the
@@ -27,6 +28,10 @@ from credhelper.repos.rewrite.plan import repository_key
 from credhelper.repos.rewrite.sources import Sources
 from credhelper.repos.rewrite.yamlload import Node, ScalarNode, SequenceNode
 
+_TILT_BUILD = re.compile(
+    r"\b(?:docker_build|docker_build_with_restart|custom_build)\(\s*(?:ref\s*=\s*)?"
+    r"([\"'])([^\"'\n]+)\1"
+)
 _SKAFFOLD = re.compile(r"skaffold(?:[.-][\w.-]+)?\.ya?ml", re.IGNORECASE)
 _COMPOSE = re.compile(r"(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml")
 _WORKFLOWS = ".github/workflows/"
@@ -105,6 +110,9 @@ def learn(sources: Sources, included: Collection[str]) -> Facts:
             compose.learn(_documents(sources, path), folder, built)
             facts.built.update(k for k in map(built_key, built.images) if k)
             facts.contexts += [("\0", {d}, names) for d, names in built.contexts.items()]
+        elif name == "Tiltfile" or name.endswith(".tiltfile"):
+            tilt = [m[2] for m in _TILT_BUILD.finditer(sources.text(path).text)]
+            facts.built.update(k for k in map(built_key, tilt) if k)
         elif _SKAFFOLD.fullmatch(name):
             facts.built.update(k for k in map(built_key, _skaffold(_documents(sources, path))) if k)
         elif _WORKFLOWS in "/" + path and name.endswith((".yml", ".yaml")):
