@@ -32,8 +32,8 @@ images in templates, Chart.yaml annotations), GitHub Actions (container, service
 uses: docker://, and the matrix values and inputs that feed them) and GitLab CI (image,
 services, the variables and matrices that feed them, files reached by include: local:).
 Never an image: a stage, a named build context, an image the project builds itself
-(built here). Files under {", ".join(DEFAULTS)} are excluded by default (reported, not
-edited).
+(built here). Files under {", ".join(DEFAULTS)}
+are excluded by default (reported, never edited; --exclude adds patterns).
 
 Without --write, prints a unified diff. --check changes nothing and exits 1 listing every
 reference that would change (the CI gate); with --strict it also fails on references built
@@ -68,7 +68,7 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         help="leave the files this .gitignore pattern matches as they are (repeatable;"
-        " added to [rewrite] exclude in our config)",
+        " added to the defaults and to [rewrite] exclude in our config)",
     )
     command.add_argument(
         "--no-default-excludes",

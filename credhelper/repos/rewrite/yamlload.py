@@ -10,7 +10,9 @@ A file from a repository may be hostile: PyYAML keeps an alias as the very node 
 a "billion laughs" file or an alias inside its own anchor is a small graph that a naive walk
 visits exponentially often or forever. `walk` visits each (node, key) pair once, without
 recursion. Nesting deeper than the parser allows (libyaml stops at 1000 levels, the pure
-loader at Python's recursion limit) is `NotParsed`.
+loader at Python's recursion limit) is `NotParsed`, and so is a file with more values than
+any real one (each value costs a few hundred bytes once parsed: a 4 MiB file of `[a,a,a,…]`
+would otherwise cost a gigabyte).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ import yaml
 from credhelper.errors import UsageError
 
 _BOM = "\ufeff"
+#: Line breaks and commas (each value needs one of them before the next): the largest real
+#: files seen (a 2 MB install manifest of many CRDs) have about 40,000.
+MAX_SEPARATORS = 300_000
 
 STR = "tag:yaml.org,2002:str"
 #: A plain scalar whose tag is worked out only when asked (`is_string`).
@@ -64,6 +69,8 @@ class NotParsed(UsageError):
 def documents(text: str, *, pure: bool = False) -> list[Node]:
     """The parsed documents' node trees; NotParsed when `text` is not YAML. `pure` asks
     for the pure-Python loader (for comparing the two)."""
+    if text.count("\n") + text.count(",") > MAX_SEPARATORS:
+        raise NotParsed(f"more than {MAX_SEPARATORS:,} values: not read")
     if text.startswith(_BOM):
         text = "\n" + text[1:]  # same length: every offset still points into the file's text
     try:
