@@ -136,6 +136,16 @@ def test_a_fifo_named_dockerfile_is_one_line(repo: Path, with_git: bool) -> None
     assert (repo / "good.Dockerfile").read_text() == REWRITTEN
 
 
+def test_a_huge_dockerfile_is_one_line(repo: Path) -> None:
+    (repo / "Dockerfile").write_text("RUN" + " a" * 600_000 + "\n")
+
+    result = run(repo, "--write")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "ecr-sso: Dockerfile: skipped, larger than 1 MiB\n"
+    assert (repo / "good.Dockerfile").read_text() == REWRITTEN
+
+
 def test_a_link_to_dev_zero_named_dockerfile_is_one_line(repo: Path) -> None:
     (repo / "Dockerfile").symlink_to("/dev/zero")
 

@@ -15,6 +15,10 @@ from credhelper.repos.rewrite.sources import MAX_BYTES, Sources
 
 __all__ = ["MAX_BYTES", "FileResult", "Run", "examine", "write"]
 
+#: Dockerfiles and bake files are far smaller than this; their scanners keep every word.
+_TOKENIZED_MAX = 1 << 20
+_TOKENIZED = frozenset({kinds.DOCKERFILE, kinds.BAKE})
+
 
 @dataclass(frozen=True)
 class FileResult:
@@ -124,6 +128,10 @@ def _one(
     if read.identity is None:
         named = kind in kinds.NAMED or read.problem != "not UTF-8 text"
         return FileResult(path, kind, problem=read.problem if named else "")
+    if kind in _TOKENIZED and len(read.text) > _TOKENIZED_MAX:
+        # Read word by word into objects: a hostile file of one-letter words would cost
+        # fifty times its size.
+        return FileResult(path, kind, problem=f"larger than {_TOKENIZED_MAX >> 20} MiB")
     if not kinds.worth_parsing(kind, read.text):
         return FileResult(path, kind)
     try:
