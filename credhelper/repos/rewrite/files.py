@@ -78,11 +78,11 @@ def survey(
         excluded = {path: excludes.pattern_for(listed.relative) for path, listed in by_path.items()}
         facts = project.learn(sources, [path for path, why in excluded.items() if why is None])
         manifests: dict[str, bool] = {}  # manifest image -> rewritten, for kustomizations
-        ordered = sorted(
-            by_path.items(), key=lambda item: kinds.kind_of(item[0], facts) == kinds.KUSTOMIZE
-        )
-        for path, listed in ordered:
-            kind = kinds.kind_of(path, facts)
+        kind_by_path = {path: kinds.kind_of(path, facts) for path in by_path}
+        # Kustomizations last: they follow the manifests (see `kustomize`).
+        ordered = sorted(by_path, key=lambda path: kind_by_path[path] == kinds.KUSTOMIZE)
+        for path in ordered:
+            listed, kind = by_path[path], kind_by_path[path]
             if kind is None:
                 continue
             pattern = excluded[path] or ""
