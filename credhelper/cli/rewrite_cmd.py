@@ -114,11 +114,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
         _notes(surveyed, context)
     if refused:
         for path, why in refused.items():
-            context.err.write(f"ecr-sso: {_path(path)}: {why}\n")
+            context.err.write(f"ecr-sso: {_path(path)}: {shown(why)}\n")
         count = len(refused)
         raise NotWritable(
-            f"{count} file{'' if count == 1 else 's'} not written; the others were. "
-            "Run `ecr-sso rewrite --write` again once nothing else is changing them"
+            f"{count} file{'' if count == 1 else 's'} not written (see above); the others"
+            " were. Once the cause is gone, `ecr-sso rewrite --write` again does the rest"
         )
     if not args.check:
         return 0

@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -116,6 +117,33 @@ def test_a_tracked_file_whose_folder_is_now_a_link_is_not_followed(
     assert result.stderr == (
         "ecr-sso: sub/Dockerfile: skipped, a folder on its path (sub) is a symbolic link\n"
     )
+
+
+def test_a_file_that_cannot_be_replaced_is_named_and_the_others_are_written(repo: Path) -> None:
+    (repo / "stuck.Dockerfile").write_text(GOOD)
+    chattr = shutil.which("chattr", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if (
+        chattr is None
+        or subprocess.run(
+            [chattr, "+i", str(repo / "stuck.Dockerfile")], capture_output=True, check=False
+        ).returncode
+    ):
+        pytest.skip("no immutable files here (chattr needs CAP_LINUX_IMMUTABLE and ext4)")
+    try:
+        result = run(repo, "--write")
+    finally:
+        subprocess.run([chattr, "-i", str(repo / "stuck.Dockerfile")], check=False)
+
+    assert result.returncode == 4
+    assert result.stdout == "rewrote good.Dockerfile (1 reference)\n"
+    assert result.stderr == (
+        "ecr-sso: stuck.Dockerfile: cannot be replaced: Operation not permitted; not written\n"
+        "ecr-sso: 1 file not written (see above); the others were. Once the cause is gone,"
+        " `ecr-sso rewrite --write` again does the rest\n"
+    )
+    assert (repo / "stuck.Dockerfile").read_text() == GOOD
+    assert (repo / "good.Dockerfile").read_text() == REWRITTEN
+    assert sorted(os.listdir(repo)) == ["good.Dockerfile", "stuck.Dockerfile"]
 
 
 # 19.7: FIFOs, devices, bombs and slow patterns.

@@ -163,8 +163,15 @@ def _read_regular(fd: int, limit: int) -> tuple[bytes, Identity]:
 def replace(place: Place, identity: Identity, data: bytes) -> None:
     """Replace the file at `place`, which must still be the file `identity` describes, with
     `data`: atomically, owner and mode kept. Refused (nothing written) when it changed, was
-    swapped for something else, sits under a folder that is now a link, or its owner
-    cannot be kept."""
+    swapped for something else, sits under a folder that is now a link, its owner cannot
+    be kept, or the system says no (a read-only or immutable file or folder, a full disk)."""
+    try:
+        _replace(place, identity, data)
+    except OSError as err:
+        raise Refused(f"cannot be replaced: {err.strerror}; not written") from None
+
+
+def _replace(place: Place, identity: Identity, data: bytes) -> None:
     folder = _folder(place)
     try:
         name = place.parts[-1]
@@ -205,7 +212,7 @@ def _write_temp(folder: int, name: str, data: bytes, identity: Identity) -> str:
         except FileExistsError:
             continue
         except OSError as err:
-            raise Refused(f"cannot write in its folder: {err.strerror}") from None
+            raise Refused(f"cannot write in its folder: {err.strerror}; not written") from None
     else:
         raise Refused("cannot create a temporary file in its folder")
     try:

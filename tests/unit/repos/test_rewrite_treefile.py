@@ -8,7 +8,9 @@ between the two (the command runs them back to back)."""
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ DEST = Destination(HOST, "connectedhome", "docker-hub")
 BEFORE = "FROM connectedhome/app:1\n"
 AFTER = f"FROM {HOST}/app:1\n"
 OUTSIDE = "FROM connectedhome/outside:1\n"
+# Looked up before the tests take git (and everything else) off PATH.
+CHATTR = shutil.which("chattr", path=os.pathsep.join(["/usr/bin", "/bin", "/usr/sbin", "/sbin"]))
 
 
 @pytest.fixture
@@ -124,3 +128,24 @@ def test_a_link_named_on_the_command_line_is_followed_once(tree: Path, tmp_path:
 
     assert (tree / "linked.Dockerfile").is_symlink()
     assert (tree / "sub" / "Dockerfile").read_text() == AFTER
+
+
+def test_a_file_the_system_will_not_let_go_of_is_refused_and_no_temporary_file_stays(
+    tree: Path,
+) -> None:
+    path = tree / "sub" / "Dockerfile"
+    if CHATTR is None:
+        pytest.skip("chattr is not installed")
+    made = subprocess.run([CHATTR, "+i", str(path)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip("no immutable files here (chattr needs CAP_LINUX_IMMUTABLE and ext4)")
+    try:
+        result = _examined()
+
+        with pytest.raises(treefile.Refused, match="cannot be replaced: Operation not permitted"):
+            files.write(result)
+
+        assert path.read_text() == BEFORE
+        assert sorted(os.listdir(tree / "sub")) == ["Dockerfile"]
+    finally:
+        subprocess.run([CHATTR, "-i", str(path)], capture_output=True, check=False)
