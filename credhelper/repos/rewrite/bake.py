@@ -8,7 +8,10 @@ an HCL evaluator: a target's attributes are found by name wherever they are writ
   file builds (its folder and below, and those its `dockerfile` attributes name), so
   `FROM NAME` and `COPY --from=NAME` there are no images; a VALUE `docker-image://IMAGE` is
   a reference (kind `bake`), edited in place;
-- `tags = ["NAME:TAG", ...]`: images the project builds (`built here`).
+- `tags = ["NAME:TAG", ...]`: images the project builds (`built here`);
+- `args = { NAME = "VALUE" }`: build arguments, with the file's `variable` defaults put in,
+  which tell what a Dockerfile's `FROM $NAME` pulls when its ARG has no default
+  (`${RUNNER_IMAGES_REGISTRY}/runner:…` is another registry: not unresolved).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ FILE_NAME = re.compile(r"docker-bake(?:\.override)?\.(?:hcl|json)", re.IGNORECAS
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\r?\n")
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_-]*)\}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Bake:
     tags: list[str] = field(default_factory=list)
     dockerfiles: list[str] = field(default_factory=list)  # relative to the file's folder
     found: list[Found] = field(default_factory=list)
+    args: dict[str, list[str]] = field(default_factory=dict)
 
 
 def read(text: str) -> Bake:
@@ -55,20 +60,10 @@ def read(text: str) -> Bake:
         if token.kind not in ("ident", "string") or not _assigned(tokens, index):
             continue
         if token.text == "contexts":
+            _read_contexts(tokens, index + 2, bake)
+        elif token.text == "args":
             for key, value in _block_pairs(tokens, index + 2):
-                bake.contexts.add(key.text.lower())
-                if value.text.startswith(IMAGE_SCHEME) and value.plain:
-                    start = value.start + len(IMAGE_SCHEME)
-                    reference = value.text[len(IMAGE_SCHEME) :]
-                    if reference:
-                        bake.found.append(
-                            Found(
-                                reference,
-                                (Span(start, value.end),),
-                                KIND,
-                                unresolved=is_templated(reference),
-                            )
-                        )
+                bake.args.setdefault(key.text, []).append(value.text)
         elif token.text == "tags":
             bake.tags += [s.text for s in _list_strings(tokens, index + 2)]
         elif token.text == "dockerfile":
@@ -79,6 +74,9 @@ def read(text: str) -> Bake:
             following = tokens[index + 2] if index + 2 < len(tokens) else None
             if following is not None and following.kind == "string":
                 contexts.append(following.text)
+    defaults = _variable_defaults(tokens)
+    for name, values in bake.args.items():
+        bake.args[name] = [_put_in(value, defaults) for value in values]
     # A target's Dockerfile is read from its context: name both ways.
     bake.dockerfiles += [
         posixpath.join(context, dockerfile)
@@ -87,6 +85,38 @@ def read(text: str) -> Bake:
         if "://" not in context and not is_templated(context)
     ]
     return bake
+
+
+def _read_contexts(tokens: list[_Token], start: int, bake: Bake) -> None:
+    """The names of a `contexts` block, and its `docker-image://` values."""
+    for key, value in _block_pairs(tokens, start):
+        bake.contexts.add(key.text.lower())
+        if value.text.startswith(IMAGE_SCHEME) and value.plain:
+            begin = value.start + len(IMAGE_SCHEME)
+            reference = value.text[len(IMAGE_SCHEME) :]
+            if reference:
+                span = Span(begin, value.end)
+                bake.found.append(
+                    Found(reference, (span,), KIND, unresolved=is_templated(reference))
+                )
+
+
+def _put_in(value: str, defaults: dict[str, str]) -> str:
+    """`value` with each `${VARIABLE}` that has a literal default replaced by it."""
+    return _INTERPOLATION.sub(lambda m: defaults.get(m[1], m[0]), value)
+
+
+def _variable_defaults(tokens: list[_Token]) -> dict[str, str]:
+    """The literal defaults of `variable "NAME" { default = "VALUE" }` blocks."""
+    defaults = {}
+    for index in range(len(tokens) - 2):
+        if (tokens[index].kind, tokens[index].text) == ("ident", "variable") and (
+            tokens[index + 1].kind == "string"
+        ):
+            for key, value in _block_pairs(tokens, index + 2):
+                if key.text == "default" and not is_templated(value.text):
+                    defaults[tokens[index + 1].text] = value.text
+    return defaults
 
 
 def _assigned(tokens: list[_Token], index: int) -> bool:

@@ -26,6 +26,7 @@ class Built:
 
     images: list[str] = field(default_factory=list)  # image names the services build
     contexts: dict[str, set[str]] = field(default_factory=dict)  # Dockerfile -> context names
+    args: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # Dockerfile -> args
 
 
 def services(nodes: list[Node]) -> list[dict[str, Node]]:
@@ -71,10 +72,14 @@ def learn(nodes: list[Node], folder: str, built: Built) -> None:
             options = yamlload.pairs(build)
             context = _string(options.get("context")) or "."
             dockerfile = _string(options.get("dockerfile")) or "Dockerfile"
+        if "://" in context:
+            continue  # a remote context: its Dockerfile is not here
+        path = posixpath.normpath(posixpath.join(folder, context, dockerfile))
         names = set(_contexts(yamlload.pairs(build).get("additional_contexts")))
-        if names and "://" not in context:
-            path = posixpath.normpath(posixpath.join(folder, context, dockerfile))
+        if names:
             built.contexts.setdefault(path, set()).update(name.lower() for name in names)
+        for name, value in _args(yamlload.pairs(build).get("args")).items():
+            built.args.setdefault(path, {}).setdefault(name, []).append(value)
 
 
 def _contexts(node: Node | None) -> dict[str, Node]:
@@ -88,6 +93,23 @@ def _contexts(node: Node | None) -> dict[str, Node]:
             for item in node.value
             if isinstance(item, ScalarNode) and "=" in str(item.value)
         }
+    return {}
+
+
+def _args(node: Node | None) -> dict[str, str]:
+    """`build.args` in either of compose's forms (a mapping, or a list of `NAME=VALUE`)."""
+    if isinstance(node, MappingNode):
+        return {
+            name: str(value.value)
+            for name, value in yamlload.pairs(node).items()
+            if isinstance(value, ScalarNode) and value.value
+        }
+    if isinstance(node, SequenceNode):
+        return dict(
+            str(item.value).partition("=")[::2]
+            for item in node.value
+            if isinstance(item, ScalarNode) and "=" in str(item.value)
+        )
     return {}
 
 

@@ -20,7 +20,7 @@ does. Here-documents (`RUN <<EOF`) are skipped to their end marker. Pure: text i
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from credhelper.repos.rewrite import gitignore
@@ -46,11 +46,18 @@ class _Token:
     end: int
 
 
-def scan(text: str, contexts: Collection[str] = ()) -> list[Found]:
+def scan(
+    text: str,
+    contexts: Collection[str] = (),
+    build_args: Mapping[str, Sequence[str]] | None = None,
+) -> list[Found]:
     """Every image reference in the Dockerfile `text`, in order. `contexts` are the names
-    of the build contexts a bake or compose file gives its build."""
+    of the build contexts a bake or compose file gives its build, `build_args` the values
+    they pass its ARGs (which only tell where an image comes from: they are not edited
+    from here)."""
     instructions = _instructions(text)
     scanner = _Scanner({name.lower() for name in contexts}, _stages(instructions))
+    scanner.build_args = build_args or {}
     scanner.found += _syntax(text)
     for tokens in instructions:
         scanner.instruction(tokens[0].text.upper(), tokens[1:])
@@ -64,6 +71,8 @@ class _Scanner:
         self.stages = stages  # every stage of the file
         self.earlier: set[str] = set()  # the stages before the current FROM
         self.args: dict[str, _Token] = {}  # global ARG defaults (before the first FROM)
+        self.declared: dict[str, int] = {}  # where each global ARG is declared
+        self.build_args: Mapping[str, Sequence[str]] = {}
         self.seen_from = False
         self.found: list[Found] = []
 
@@ -71,6 +80,7 @@ class _Scanner:
         if keyword == "ARG" and not self.seen_from:
             for token in rest:
                 name, equals, value = token.text.partition("=")
+                self.declared.setdefault(name, token.start)
                 if equals:
                     start = token.start + len(name) + 1
                     self.args[name] = _unquote(_Token(value, start, token.end))
@@ -107,10 +117,15 @@ class _Scanner:
                 self.found.append(item)
 
     def lookup(self, variable: Variable) -> list[Definition]:
-        default = self.args.get(variable.name) if variable.syntax == "shell" else None
-        if default is None or not default.text:
+        if variable.syntax != "shell":
             return []
-        return [Definition(default.text, Span(default.start, default.end))]
+        definitions = []
+        default = self.args.get(variable.name)
+        if default is not None and default.text:
+            definitions.append(Definition(default.text, Span(default.start, default.end)))
+        at = self.declared.get(variable.name, 0)
+        definitions += [Definition(v, None, at) for v in self.build_args.get(variable.name, [])]
+        return definitions
 
 
 def _syntax(text: str) -> list[Found]:

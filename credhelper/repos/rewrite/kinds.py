@@ -116,7 +116,7 @@ def scan(
     images of the manifests read so far to whether each is rewritten (for kustomize)."""
     text = sources.text(path).text
     if kind == DOCKERFILE:
-        return kind, dockerfile.scan(text, facts.contexts_for(path))
+        return kind, dockerfile.scan(text, facts.contexts_for(path), facts.args_for(path))
     if kind == BAKE:
         return kind, bake.read(text).found
     if kind == HELM_TEMPLATE:

@@ -40,12 +40,30 @@ _INCLUDE_DEPTH = 32
 
 
 @dataclass
+class BuildScope:
+    """What a bake or compose file tells the builds of some Dockerfiles: those in `folder`
+    and below (a bake file's own folder; none for compose, which names its Dockerfiles),
+    and those in `dockerfiles`."""
+
+    folder: str | None
+    dockerfiles: set[str]
+    contexts: set[str]
+    args: dict[str, list[str]]
+
+    def covers(self, dockerfile: str) -> bool:
+        """Whether the Dockerfile at `dockerfile` is one of these builds'."""
+        return dockerfile in self.dockerfiles or (
+            self.folder is not None and _under(dockerfile, self.folder)
+        )
+
+
+@dataclass
 class Facts:
     """The project's facts (see the module docstring); paths are the run's file keys."""
 
     charts: set[str] = field(default_factory=set)
     pipelines: dict[str, gitlab.Pipeline] = field(default_factory=dict)  # file -> pipeline
-    contexts: list[tuple[str, set[str], set[str]]] = field(default_factory=list)
+    builds: list[BuildScope] = field(default_factory=list)
     built: set[str] = field(default_factory=set)
     reusable: dict[str, dict[str, str]] = field(default_factory=dict)  # workflow -> feeds
     _not_charts: set[str] = field(default_factory=set)
@@ -53,10 +71,19 @@ class Facts:
     def contexts_for(self, dockerfile: str) -> set[str]:
         """The named build contexts a build of the Dockerfile at `dockerfile` can have."""
         names: set[str] = set()
-        for folder, dockerfiles, given in self.contexts:
-            if dockerfile in dockerfiles or _under(dockerfile, folder):
-                names |= given
+        for build in self.builds:
+            if build.covers(dockerfile):
+                names |= build.contexts
         return names
+
+    def args_for(self, dockerfile: str) -> dict[str, list[str]]:
+        """The build arguments a bake or compose file passes the Dockerfile at `dockerfile`."""
+        args: dict[str, list[str]] = {}
+        for build in self.builds:
+            if build.covers(dockerfile):
+                for name, values in build.args.items():
+                    args.setdefault(name, []).extend(values)
+        return args
 
     def is_chart(self, folder: str) -> bool:
         """Whether `folder` holds a `Chart.yaml`: among the files of the run, or on disk
@@ -109,7 +136,10 @@ def learn(sources: Sources, included: Collection[str]) -> Facts:
             built = compose.Built()
             compose.learn(_documents(sources, path), folder, built)
             facts.built.update(k for k in map(built_key, built.images) if k)
-            facts.contexts += [("\0", {d}, names) for d, names in built.contexts.items()]
+            facts.builds += [
+                BuildScope(None, {path}, built.contexts.get(path, set()), built.args.get(path, {}))
+                for path in set(built.contexts) | set(built.args)
+            ]
         elif name == "Tiltfile" or name.endswith(".tiltfile"):
             tilt = [m[2] for m in _TILT_BUILD.finditer(sources.text(path).text)]
             facts.built.update(k for k in map(built_key, tilt) if k)
@@ -133,8 +163,8 @@ def _bake(sources: Sources, path: str, facts: Facts) -> None:
     read = bake.read(sources.text(path).text)
     folder = posixpath.dirname(path)
     dockerfiles = {posixpath.normpath(posixpath.join(folder, d)) for d in read.dockerfiles}
-    if read.contexts:
-        facts.contexts.append((folder, dockerfiles, read.contexts))
+    if read.contexts or read.args:
+        facts.builds.append(BuildScope(folder, dockerfiles, read.contexts, read.args))
     facts.built.update(k for k in map(built_key, read.tags) if k)
 
 
