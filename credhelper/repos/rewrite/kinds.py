@@ -3,9 +3,11 @@ place (with the project's facts: charts, pipelines), and for any other YAML file
 content (compose-shaped, or Kubernetes objects).
 
 A cheap look at the text comes first: a file that does not even contain a word that could
-hold a reference (`image`, `repository`, `images`) is not parsed. Only a
-CustomResourceDefinition file is recognised this way as holding none despite the word: its
-`image` keys are schema properties."""
+hold a reference (`image`, `repository`, `images`) is not parsed. Any other YAML file is
+parsed only when a line starts with `apiVersion:` or `services:` (a Kubernetes object or a
+compose file needs one at the top level), or the file is in flow style (`{...}`): an
+OpenAPI description that mentions an image is not read. A CustomResourceDefinition file is
+not read either: its `image` keys are schema properties."""
 
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ _WORDS = {
 # A leading line break instead of `^`: Python's engine then skips to each candidate.
 _TOP_KIND = re.compile(r"\nkind[ \t]*:[ \t]*[\"']?([A-Za-z]+)")
 _TOP_API = re.compile(r"\napiVersion[ \t]*:")
+_TOP_KEYS = re.compile(r"\n(?:---[ \t]+)?[\"']?(?:apiVersion|services)[\"']?[ \t]*:")
 
 
 def kind_of(path: str, facts: Facts | None = None) -> str | None:
@@ -100,6 +103,8 @@ def worth_parsing(kind: str, text: str) -> bool:
         return False
     if kind == YAML:
         lines = "\n" + text
+        if _TOP_KEYS.search(lines) is None and text.lstrip()[:1] not in ("{", "["):
+            return False
         kinds = _TOP_KIND.findall(lines)
         only_crds = kinds and all(k == "CustomResourceDefinition" for k in kinds)
         if only_crds and len(kinds) == len(_TOP_API.findall(lines)) and "{" not in text[:1]:

@@ -191,6 +191,23 @@ def test_yaml_that_does_not_parse_is_reported_for_named_kinds(
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "worth"),
+    [
+        ('swagger: "2.0"\ndefinitions:\n  Image: {example: {image: "alpine:latest"}}\n', False),
+        ("# a manifest\napiVersion: v1\nkind: Pod\nspec: {containers: [{image: x}]}\n", True),
+        ("x-common: 1\nservices:\n  a:\n    image: x\n", True),
+        ('{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "x"}]}}', True),
+        ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nimage: x\n", False),
+        ("notes: no image here\n", False),
+    ],
+)
+def test_other_yaml_files_are_parsed_only_when_they_can_hold_an_image(
+    text: str, worth: bool
+) -> None:
+    assert kinds.worth_parsing(kinds.YAML, text) is worth
+
+
 def test_escaped_or_block_scalars_are_not_edited(scan: Scan) -> None:
     text = 'services:\n  a:\n    image: "connected\\x68ome/app:1"\n  b:\n    image: |\n      x\n'
 
