@@ -27,6 +27,10 @@ The file is TOML, at `$ECR_SSO_CONFIG` or `config.toml` in the user config dir:
     scan_on_push = true
     lifecycle_days = 30       # expire cached images after this many days
 
+    [rewrite]                 # `ecr-sso rewrite`: files whose references are left as they are
+    exclude = ["examples/"]   # .gitignore patterns, added to the defaults below
+    default_excludes = true   # vendor/, third_party/, node_modules/, testdata/
+
     [managed]                 # written by `ecr-sso setup` for `ecr-sso teardown`: what it
                               # added (see credhelper.setup.settings_file); not read here
 
@@ -48,9 +52,9 @@ from credhelper.registry import REGION, Address, Registry
 
 CACHE_BACKENDS = ("file", "keyring", "none")
 #: Every top-level key of the file; `login_timeout` is read by the sign-in code,
-#: `get_timeout_seconds` by credhelper.deadline, `managed` by the setup code; `promote` and
-#: `pull_through` are checked here (the team file shares the checks: `ecr-sso setup` copies
-#: them from it) and used by credhelper.repos.
+#: `get_timeout_seconds` by credhelper.deadline, `managed` by the setup code; `promote`,
+#: `pull_through` and `rewrite` are checked here (the team file shares the checks: `ecr-sso
+#: setup` copies them from it) and used by credhelper.repos.
 KEYS = (
     "cache",
     "auto_login",
@@ -63,6 +67,7 @@ KEYS = (
     "managed",
     "promote",
     "pull_through",
+    "rewrite",
 )
 ALIAS_KEYS = ("account", "region", "profile")
 PROMOTE_KEYS = ("order",)
@@ -74,6 +79,7 @@ PULL_THROUGH_KEYS = (
     "scan_on_push",
     "lifecycle_days",
 )
+REWRITE_KEYS = ("exclude", "default_excludes")
 DEFAULT_PREFIX = "docker-hub"
 DEFAULT_UPSTREAM = "docker-hub"
 
@@ -115,6 +121,21 @@ class PullThrough:
 
 
 @dataclass(frozen=True)
+class Rewrite:
+    """The `[rewrite]` table: which files `ecr-sso rewrite` leaves as they are."""
+
+    exclude: tuple[str, ...] = ()
+    default_excludes: bool = True
+
+    def as_table(self) -> dict[str, list[str] | bool]:
+        """The table that says this (setup compares and records it)."""
+        table: dict[str, list[str] | bool] = {"exclude": list(self.exclude)}
+        if not self.default_excludes:
+            table["default_excludes"] = False
+        return table
+
+
+@dataclass(frozen=True)
 class Alias:
     """A host that stands in front of an ECR registry (pull-through proxy, mirror, test)."""
 
@@ -144,6 +165,8 @@ class Settings:
     promote_order: tuple[str, ...] = ()
     #: `[pull_through]`; None when there is no such table (no cache configured).
     pull_through: PullThrough | None = None
+    #: `[rewrite]`; None when there is no such table (the defaults apply).
+    rewrite: Rewrite | None = None
     # The whole document, for commands that own keys this module does not interpret.
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -259,6 +282,9 @@ def parse(document: dict[str, Any], path: str = "<config>", text: str = "") -> S
         pull_through=parse_pull_through(document["pull_through"], f"{path}: [pull_through]")
         if "pull_through" in document
         else None,
+        rewrite=parse_rewrite(document["rewrite"], f"{path}: [rewrite]")
+        if "rewrite" in document
+        else None,
         raw=document,
     )
 
@@ -308,6 +334,23 @@ def parse_pull_through(
         scan_on_push=typed("scan_on_push", bool),
         lifecycle_days=days,
     )
+
+
+def parse_rewrite(table: object, where: str, error: type[EcrSsoError] = ConfigError) -> Rewrite:
+    """A `[rewrite]` table (`where` names it in `error`'s message). Shared with the team
+    file, whose table `ecr-sso setup` copies here."""
+    from credhelper.shown import has_unsafe
+
+    checked = _strict_table(table, REWRITE_KEYS, where, error)
+    exclude = checked.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(p, str) and p.strip() for p in exclude):
+        raise error(f'{where} exclude must be a list of patterns: ["examples/", "*.tpl"]')
+    if any(has_unsafe(p) for p in exclude):
+        raise error(f"{where} exclude holds a control character")
+    default_excludes = checked.get("default_excludes", True)
+    if not isinstance(default_excludes, bool):
+        raise error(f"{where} default_excludes must be true or false")
+    return Rewrite(tuple(exclude), default_excludes)
 
 
 def prefix_problem(prefix: str) -> str | None:

@@ -20,8 +20,12 @@ from dataclasses import dataclass
 
 from credhelper.errors import UsageError
 
-#: Host names that are Docker Hub (Docker itself normalises `index.docker.io`).
-DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+#: Host names that are Docker Hub (Docker itself normalises `index.docker.io`;
+#: `registry-1.docker.io` is the registry's own host; `registry.hub.docker.com` the name
+#: older tooling and documentation give it).
+DOCKER_HUB_HOSTS = frozenset(
+    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+)
 #: Where a single-component Docker Hub name lives.
 OFFICIAL_NAMESPACE = "library"
 #: Docker's limit on a repository name with its host.

@@ -235,11 +235,13 @@ class _Changes:
         self.plan_tables(team, ours)
 
     def plan_tables(self, team: Team, ours: SettingsFile) -> None:
-        """`[promote]` and `[pull_through]` from the team file. Unlike a user's value, one
-        that still holds what an earlier setup wrote follows a changed team file."""
-        wanted_tables = settings_file.team_tables(team.promote_order, team.pull_through)
+        """`[promote]`, `[pull_through]` and `[rewrite]` from the team file. Unlike a user's
+        value, one that still holds what an earlier setup wrote follows a changed team file."""
+        wanted_tables = settings_file.team_tables(
+            team.promote_order, team.pull_through, team.rewrite
+        )
         current_tables = settings_file.team_tables(
-            ours.settings.promote_order, ours.settings.pull_through
+            ours.settings.promote_order, ours.settings.pull_through, ours.settings.rewrite
         )
         for key, wanted_table in wanted_tables.items():
             if wanted_table is None:

@@ -73,9 +73,11 @@ class Managed:
     cred_helpers: list[str] = field(default_factory=list)
     default_profile: str | None = None
     dockerhub_org: str | None = None
-    #: `[promote]` and `[pull_through]` as written (see `team_tables`); None: not added.
+    #: `[promote]`, `[pull_through]` and `[rewrite]` as written (see `team_tables`); None:
+    #: not added.
     promote: dict[str, Any] | None = None
     pull_through: dict[str, Any] | None = None
+    rewrite: dict[str, Any] | None = None
     registries: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
     sso_sessions: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -89,6 +91,7 @@ class Managed:
             or self.dockerhub_org
             or self.promote is not None
             or self.pull_through is not None
+            or self.rewrite is not None
             or self.registries
             or self.aliases
             or self.sso_sessions
@@ -212,7 +215,7 @@ class SettingsFile:
             hosts = tomlkit.array()
             hosts.extend(record.cred_helpers)
             table["cred_helpers"] = hosts.multiline(True)
-        for key in ("default_profile", "dockerhub_org", "promote", "pull_through"):
+        for key in ("default_profile", "dockerhub_org", "promote", "pull_through", "rewrite"):
             value = getattr(record, key)
             if value is not None and value != "":
                 table[key] = _plain_table(value) if isinstance(value, dict) else value
@@ -283,14 +286,17 @@ def _plain_table(values: Mapping[str, object]) -> Table:
 
 
 def team_tables(
-    promote_order: tuple[str, ...], pull_through: settings.PullThrough | None
+    promote_order: tuple[str, ...],
+    pull_through: settings.PullThrough | None,
+    rewrite: settings.Rewrite | None = None,
 ) -> dict[str, dict[str, Any] | None]:
-    """`[promote]` and `[pull_through]`, by name, in the one form setup writes, compares
-    and records (defaults written out, so that equal values compare equal however they
-    were spelt); None for a table that is not there."""
+    """`[promote]`, `[pull_through]` and `[rewrite]`, by name, in the one form setup
+    writes, compares and records (defaults written out, so that equal values compare equal
+    however they were spelt); None for a table that is not there."""
     return {
         "promote": {"order": list(promote_order)} if promote_order else None,
         "pull_through": None if pull_through is None else dict(pull_through.as_table()),
+        "rewrite": None if rewrite is None else dict(rewrite.as_table()),
     }
 
 
@@ -372,11 +378,11 @@ def _managed(raw: Any, path: str) -> Managed:
         if value is not None and not isinstance(value, str):
             raise bad(f"{key} must be a string")
         setattr(record, key, value)
-    for key in ("promote", "pull_through"):
+    for key in ("promote", "pull_through", "rewrite"):
         if key in raw:
             try:
                 read = settings.parse({key: raw[key]}, path)
-                table = team_tables(read.promote_order, read.pull_through)[key]
+                table = team_tables(read.promote_order, read.pull_through, read.rewrite)[key]
             except ConfigError:
                 raise bad(f"{key} is not a [{key}] table") from None
             setattr(record, key, table)
@@ -395,6 +401,7 @@ def _managed(raw: Any, path: str) -> Managed:
         "dockerhub_org",
         "promote",
         "pull_through",
+        "rewrite",
         "registries",
         "aliases",
         "sso_sessions",

@@ -29,8 +29,11 @@ A team shares one TOML file that says which AWS accounts and roles its members u
     prefix = "docker-hub"              # (keys and checks: credhelper.settings)
     profile = "dev"
 
-Setup copies `[promote]` and `[pull_through]` into our config as they are, checked by the
-same code that reads them there.
+    [rewrite]                          # optional; files `ecr-sso rewrite` leaves as they are
+    exclude = ["examples/"]
+
+Setup copies `[promote]`, `[pull_through]` and `[rewrite]` into our config as they are,
+checked by the same code that reads them there.
 
 Reading is strict: an unknown key is an error naming it (a typo such as `acount` must not
 pass silently), and so is an account ID written as a number (TOML would drop its leading
@@ -48,7 +51,14 @@ from urllib.parse import urlsplit
 from credhelper.aws.config import DEFAULT_SCOPES
 from credhelper.errors import UsageError
 from credhelper.registry import REGION, parse_address, parse_registry, registry_host
-from credhelper.settings import PullThrough, parse_promote, parse_pull_through, parse_toml
+from credhelper.settings import (
+    PullThrough,
+    Rewrite,
+    parse_promote,
+    parse_pull_through,
+    parse_rewrite,
+    parse_toml,
+)
 
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 # Profile and sso-session names go into INI section headers that botocore splits like a
@@ -67,6 +77,7 @@ _TOP_KEYS = (
     "dockerhub_org",
     "promote",
     "pull_through",
+    "rewrite",
 )
 _SSO_KEYS = ("session", "start_url", "region", "scopes")
 _PROFILE_KEYS = ("account", "role", "region", "registries")
@@ -122,6 +133,7 @@ class TeamFile:
     dockerhub_org: str | None = None
     promote_order: tuple[str, ...] = ()
     pull_through: PullThrough | None = None
+    rewrite: Rewrite | None = None
 
 
 @dataclass(frozen=True)
@@ -138,9 +150,10 @@ class Team:
     # default is a conflict, rather than the user's choice to keep.
     default_profile_given: bool
     dockerhub_org: str | None
-    #: `[promote] order` and `[pull_through]`, carried into our config.
+    #: `[promote] order`, `[pull_through]` and `[rewrite]`, carried into our config.
     promote_order: tuple[str, ...] = ()
     pull_through: PullThrough | None = None
+    rewrite: Rewrite | None = None
 
 
 # -- the file ----------------------------------------------------------------------------
@@ -213,6 +226,11 @@ def parse(document: Mapping[str, Any], path: str = "<team file>") -> TeamFile:
     default_profile = _opt_str(document, "default_profile", path, "default_profile")
     dockerhub_org = _dockerhub_org(document, path)
     promote_order, pull_through = _config_tables(document, path)
+    rewrite = (
+        parse_rewrite(document["rewrite"], f"{path}: [rewrite]", UsageError)
+        if "rewrite" in document
+        else None
+    )
     return TeamFile(
         path=path,
         session=session,
@@ -225,6 +243,7 @@ def parse(document: Mapping[str, Any], path: str = "<team file>") -> TeamFile:
         dockerhub_org=dockerhub_org,
         promote_order=promote_order,
         pull_through=pull_through,
+        rewrite=rewrite,
     )
 
 
@@ -342,6 +361,7 @@ def combine(
         dockerhub_org=base.dockerhub_org,
         promote_order=base.promote_order,
         pull_through=base.pull_through,
+        rewrite=base.rewrite,
     )
 
 

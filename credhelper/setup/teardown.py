@@ -133,8 +133,10 @@ class _Removals:
         ours.set_managed(self.kept)
 
     def plan_tables(self, ours: SettingsFile) -> None:
-        """`[promote]` and `[pull_through]`, while they hold what setup copied."""
-        tables = settings_file.team_tables(ours.settings.promote_order, ours.settings.pull_through)
+        """`[promote]`, `[pull_through]` and `[rewrite]`, while they hold what setup copied."""
+        tables = settings_file.team_tables(
+            ours.settings.promote_order, ours.settings.pull_through, ours.settings.rewrite
+        )
         for key, current_table in tables.items():
             recorded = getattr(self.record, key)
             if recorded is None:
@@ -196,6 +198,7 @@ def stale_entries(record: Managed, team: Team) -> tuple[Managed, Managed]:
         dockerhub_org=record.dockerhub_org,
         promote=record.promote,
         pull_through=record.pull_through,
+        rewrite=record.rewrite,
     )
     for name, values in record.profiles.items():
         (current if name in names else stale).profiles[name] = values

@@ -1,6 +1,6 @@
-"""`ecr-sso rewrite` as a command: the golden tree copied to a temporary folder (a git work
+"""`ecr-sso rewrite` as a command: each golden case copied to a temporary folder (a git work
 tree, or a plain folder with a .gitignore), the default diff, `--check`'s exit codes and
-listing, `--write` and its idempotence, `--json`."""
+listing, `--write` and its idempotence, `--json`, exclusions."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from conftest import Env
 from ecrbed import Cli, cli_fixture  # noqa: F401 - fixture
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "rewrite"
+BASICS = GOLDEN / "basics"
 HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input").is_dir())
+CONFIG = 'dockerhub_org = "connectedhome"\n\n[pull_through]\nprefix = "docker-hub"\n'
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -27,11 +30,11 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def repo(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The golden input tree as the current folder, and our config with the team's
+    """The basic golden input tree as the current folder, and our config with the team's
     organisation and a pull-through cache."""
-    env.write_config('dockerhub_org = "connectedhome"\n\n[pull_through]\nprefix = "docker-hub"\n')
+    env.write_config(CONFIG)
     folder = tmp_path / "repo"
-    shutil.copytree(GOLDEN / "input", folder)
+    shutil.copytree(BASICS / "input", folder)
     monkeypatch.chdir(folder)
     return folder
 
@@ -50,37 +53,54 @@ def test_default_is_a_diff_and_nothing_changes(repo: Path, cli: Cli) -> None:
     result = cli("rewrite", "--registry", HOST)
 
     assert result.code == 0, result.err
-    assert result.out == (GOLDEN / "expected.diff").read_bytes().decode()
+    assert result.out == (BASICS / "expected.diff").read_bytes().decode()
     assert _tree(repo) == before
     assert "ecr-sso: Dockerfile:28: ${REGISTRY}/app:${VERSION}: built from variables;" in (
         result.err
     )
 
 
-def test_check_lists_then_write_then_check_passes(repo: Path, cli: Cli) -> None:
+@pytest.mark.parametrize("case", CASES)
+def test_check_lists_then_write_then_check_passes(
+    case: str, env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    config = GOLDEN / case / "config.toml"
+    env.write_config(config.read_text() if config.exists() else CONFIG)
+    folder = tmp_path / case
+    shutil.copytree(GOLDEN / case / "input", folder)
+    monkeypatch.chdir(folder)
+
     check = cli("rewrite", "--registry", HOST, "--check")
 
-    assert check.code == 1
-    assert check.out == (GOLDEN / "expected-check.txt").read_bytes().decode()
+    expected_check = (GOLDEN / case / "check.txt").read_bytes().decode()
+    assert (check.code, check.out) == (1, expected_check)
+    pending, files = (
+        len(expected_check.splitlines()),
+        len({line.split(":", 1)[0] for line in expected_check.splitlines()}),
+    )
     assert check.err.endswith(
-        "ecr-sso: 42 references to Docker Hub in 10 files; `ecr-sso rewrite --write`"
-        " rewrites them\n"
+        f"ecr-sso: {pending} reference{'s' if pending > 1 else ''} to Docker Hub in {files}"
+        f" file{'s' if files > 1 else ''}; `ecr-sso rewrite --write` rewrites them\n"
     )
 
     written = cli("rewrite", "--registry", HOST, "--write")
 
     assert written.code == 0, written.err
-    assert "rewrote Dockerfile (6 references)\n" in written.out
-    assert _tree(repo) == _tree(GOLDEN / "expected")
+    assert _tree(folder) == _tree(GOLDEN / case / "expected")
 
     again = cli("rewrite", "--registry", HOST, "--write")
 
-    assert again.code == 0
-    assert again.out == ""
-    assert _tree(repo) == _tree(GOLDEN / "expected")
+    assert (again.code, again.out) == (0, "")
+    assert _tree(folder) == _tree(GOLDEN / case / "expected")
     passed = cli("rewrite", "--registry", HOST, "--check")
-    assert passed.code == 0
-    assert passed.out == ""
+    assert (passed.code, passed.out) == (0, "")
+
+
+def test_write_says_what_it_rewrote(repo: Path, cli: Cli) -> None:
+    written = cli("rewrite", "--registry", HOST, "--write")
+
+    assert written.code == 0, written.err
+    assert "rewrote Dockerfile (8 references)\n" in written.out
 
 
 def test_write_keeps_a_files_mode(repo: Path, cli: Cli) -> None:
@@ -98,7 +118,7 @@ def test_write_through_a_symbolic_link_keeps_the_link(repo: Path, cli: Cli) -> N
     assert cli("rewrite", "--registry", HOST, "--write", "linked.Dockerfile").code == 0
 
     assert (repo / "linked.Dockerfile").is_symlink()
-    expected = (GOLDEN / "expected" / "crlf.Dockerfile").read_bytes()
+    expected = (BASICS / "expected" / "crlf.Dockerfile").read_bytes()
     assert (repo / "crlf.Dockerfile").read_bytes() == expected
 
 
@@ -115,10 +135,119 @@ def test_json(repo: Path, cli: Cli) -> None:
         "replacement": f"{HOST}/app:1.4",
         "status": "ecr",
     }
-    assert {r["status"] for r in report["references"]} == {"ecr", "pull-through", "unresolved"}
+    assert {r["status"] for r in report["references"]} == {
+        "ecr",
+        "pull-through",
+        "unresolved",
+        "built here",
+    }
     assert {r["file"] for r in report["references"]} == {"compose.yaml", "k8s/deployment.yaml"}
-    assert report["written"] == []
+    assert [r for r in report["references"] if r["status"] == "built here"] == [
+        {
+            "file": "compose.yaml",
+            "kind": "compose",
+            "line": 7,
+            "reference": "connectedhome/web:dev",
+            "replacement": None,
+            "status": "built here",
+        }
+    ]
+    assert (report["written"], report["skipped"], report["excluded"]) == ([], [], {})
+    assert report["not_written"] == []
     assert result.err == ""
+
+
+def test_json_kinds_are_precise(repo: Path, cli: Cli) -> None:
+    result = cli("rewrite", "--registry", HOST, "--json", "Dockerfile")
+
+    kinds = [(r["line"], r["kind"]) for r in json.loads(result.out)["references"]]
+    assert kinds[:2] == [(1, "syntax-directive"), (3, "dockerfile")]
+
+
+def test_excluded_files_are_counted_and_never_edited(repo: Path, env: Env, cli: Cli) -> None:
+    for folder in ("vendor/lib", "pkg/testdata", "examples"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "Dockerfile").write_text("FROM connectedhome/x:1\n")
+    env.write_config(CONFIG + '\n[rewrite]\nexclude = ["examples/"]\n')
+
+    check = cli("rewrite", "--registry", HOST, "--check", "--json")
+    notes = cli("rewrite", "--registry", HOST, "--check")
+
+    report = json.loads(check.out)
+    assert report["excluded"] == {"examples/": 1, "testdata/": 1, "vendor/": 1}
+    assert {
+        (r["file"], r["status"])
+        for r in report["references"]
+        if r["reference"] == "connectedhome/x:1"
+    } == {
+        ("vendor/lib/Dockerfile", "excluded"),
+        ("pkg/testdata/Dockerfile", "excluded"),
+        ("examples/Dockerfile", "excluded"),
+    }
+    assert "vendor/" not in notes.out
+    assert (
+        "ecr-sso: 3 files excluded (examples/ 1, testdata/ 1, vendor/ 1): read, never edited;"
+        " --exclude adds patterns, --no-default-excludes reads vendored code and test data"
+        " like the rest\n"
+    ) in notes.err
+
+    # Named on the command line, a file is read whatever the patterns say.
+    named = cli("rewrite", "--registry", HOST, "--check", "vendor/lib/Dockerfile")
+    assert named.out == f"vendor/lib/Dockerfile:1: connectedhome/x:1 → {HOST}/x:1\n"
+
+    everything = cli(
+        "rewrite", "--registry", HOST, "--check", "--no-default-excludes", "--exclude", "pkg/"
+    )
+    listed = {line.split(":", 1)[0] for line in everything.out.splitlines()}
+    assert "vendor/lib/Dockerfile" in listed
+    assert not {"pkg/testdata/Dockerfile", "examples/Dockerfile"} & listed
+
+
+def test_strict_fails_on_what_cannot_be_rewritten(repo: Path, env: Env, cli: Cli) -> None:
+    written = cli("rewrite", "--registry", HOST, "--write")
+    assert written.code == 0
+
+    lenient = cli("rewrite", "--registry", HOST, "--check")
+    strict = cli("rewrite", "--registry", HOST, "--check", "--strict")
+
+    assert (lenient.code, lenient.out) == (0, "")
+    assert strict.code == 1
+    assert strict.err.endswith("ecr-sso: --strict: 4 references built from variables (see above)\n")
+    env.write_config('dockerhub_org = "connectedhome"\n')  # no pull-through cache
+    (repo / "new.Dockerfile").write_text("FROM python:3.12\n")
+    (repo / "compose.broken.yaml").write_text("services: [\n")
+    assert cli("rewrite", "--registry", HOST, "--check", "new.Dockerfile").code == 0
+    assert cli("rewrite", "--registry", HOST, "--check", "--strict", "new.Dockerfile").err == (
+        "ecr-sso: new.Dockerfile:1: python:3.12: left on Docker Hub: no pull-through cache in"
+        " our config\n"
+        "ecr-sso: --strict: 1 reference left on Docker Hub (see above)\n"
+    )
+    broken = cli("rewrite", "--registry", HOST, "--check", "--strict", "compose.broken.yaml")
+    assert broken.code == 1
+    assert broken.err.endswith("ecr-sso: --strict: 1 file not read (see above)\n")
+    alone = cli("rewrite", "--registry", HOST, "--strict")
+    assert (alone.code, alone.err) == (2, "ecr-sso: --strict goes with --check\n")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('exclude = "docs/"', 'exclude must be a list of patterns: ["examples/", "*.tpl"]'),
+        ('exclude = ["docs/\\u001b[2J"]', "exclude holds a control character"),
+        ("default_excludes = 1", "default_excludes must be true or false"),
+        ('exlcude = ["docs/"]', "unknown key"),
+    ],
+)
+def test_a_bad_rewrite_table_is_one_line(
+    repo: Path, env: Env, cli: Cli, table: str, message: str
+) -> None:
+    env.write_config(CONFIG + f"\n[rewrite]\n{table}\n")
+
+    result = cli("rewrite", "--registry", HOST, "--check")
+
+    assert result.code == 1  # a config error, as for any other table
+    assert message in result.err
+    assert len(result.err.splitlines()) == 1
 
 
 def test_gitignore_is_honoured_by_git(repo: Path, cli: Cli) -> None:

@@ -238,7 +238,7 @@ def test_hosts_are_trimmed_and_lower_cased(tmp_path: Path) -> None:
             "colour = 1\n",
             ", line 1: unknown key colour (expected cache, auto_login, default_profile,"
             " dockerhub_org, login_timeout, get_timeout_seconds, registries, aliases, managed,"
-            " promote, pull_through)",
+            " promote, pull_through, rewrite)",
         ),
         (
             '[registries]\n"h.example" = "dev"\n\n[aliases."m.example"]\naccount = "642976147714"'

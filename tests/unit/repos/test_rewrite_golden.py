@@ -1,102 +1,149 @@
-"""`ecr-sso rewrite`'s scanners and planner against golden files: every file under
-tests/golden/rewrite/input, rewritten for registry HOST with the team's organisation and a
-pull-through cache, must be byte for byte its twin under expected/ (see the README there)."""
+"""`ecr-sso rewrite`'s scanners and planner against golden files: every case under
+tests/golden/rewrite (see the README there) is read in place as the command reads a
+repository, for registry HOST with the team's organisation and a pull-through cache (or the
+case's own config.toml), and every file must become byte for byte its twin under
+`expected/`; a second pass over `expected/` changes nothing."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from credhelper.repos.rewrite import kinds
-from credhelper.repos.rewrite.plan import Destination, rewrite
+from credhelper.repos.rewrite import files, kinds
+from credhelper.repos.rewrite.excludes import Excludes
+from credhelper.repos.rewrite.plan import Destination
+from credhelper.settings import parse as parse_settings
+from credhelper.settings import parse_toml
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "rewrite"
 HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
 DEST = Destination(HOST, "connectedhome", "docker-hub")
-INPUTS = sorted(
-    p.relative_to(GOLDEN / "input").as_posix() for p in (GOLDEN / "input").rglob("*") if p.is_file()
-)
+Scan = Callable[..., tuple[str, list[tuple[int, str]]]]
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input").is_dir())
 
 
-def _rewritten(relative: str, text: str, dest: Destination = DEST) -> str:
-    kind = kinds.kind_of(relative)
-    assert kind is not None, relative
-    return rewrite(text, kinds.scan(kind, text), dest)[0]
-
-
-def _read(path: Path) -> str:
-    return path.read_bytes().decode("utf-8")
-
-
-def test_every_file_kind_has_a_golden_input() -> None:
-    assert {kinds.kind_of(relative) for relative in INPUTS} == {
-        kinds.DOCKERFILE,
-        kinds.COMPOSE,
-        kinds.GITHUB,
-        kinds.GITLAB,
-        kinds.HELM,
-        kinds.YAML,
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes().decode("utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
-@pytest.mark.parametrize("relative", INPUTS)
-def test_golden(relative: str) -> None:
-    text = _read(GOLDEN / "input" / relative)
-
-    result = _rewritten(relative, text)
-
-    assert result == _read(GOLDEN / "expected" / relative)
-    # A second pass changes nothing.
-    assert _rewritten(relative, result) == result
+def _excludes(case: str) -> Excludes:
+    config = GOLDEN / case / "config.toml"
+    if not config.exists():
+        return Excludes(())
+    settings = parse_settings(parse_toml(config.read_bytes(), str(config), ValueError))
+    assert settings.rewrite is not None
+    return Excludes(settings.rewrite.exclude, defaults=settings.rewrite.default_excludes)
 
 
-@pytest.mark.parametrize("relative", ["crlf.Dockerfile", "docker-compose.override.yml"])
+def _rewritten(folder: Path, case: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Every file of `folder` as the rewrite leaves it (read in place, nothing written)."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no git: the golden tree is walked as is
+    run = files.survey(["."], DEST, dict(os.environ), _excludes(case))
+    assert [r.problem for r in run.results if r.problem] == []
+    tree = _tree(folder)
+    tree.update({r.path: r.new for r in run.results if r.changed})
+    return tree
+
+
+def test_every_kind_of_file_has_a_golden_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    kinds_seen = set()
+    for case in CASES:
+        monkeypatch.chdir(GOLDEN / case / "input")
+        monkeypatch.setenv("PATH", "/nonexistent")
+        run = files.survey(["."], DEST, dict(os.environ), _excludes(case))
+        kinds_seen |= {c.kind for r in run.results for c in r.changes}
+    assert kinds_seen == {
+        "kubernetes",
+        "helm-values",
+        "helm-template",
+        "chart-annotations",
+        "kustomize",
+        "compose",
+        "bake",
+        "dockerfile",
+        "syntax-directive",
+        "github-actions",
+        "gitlab-ci",
+    }
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _rewritten(GOLDEN / case / "input", case, monkeypatch)
+
+    assert result == _tree(GOLDEN / case / "expected")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_second_pass_changes_nothing(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = GOLDEN / case / "expected"
+
+    assert _rewritten(expected, case, monkeypatch) == _tree(expected)
+
+
+@pytest.mark.parametrize(
+    "relative", ["basics/input/crlf.Dockerfile", "basics/input/docker-compose.override.yml"]
+)
 def test_crlf_line_ends_are_kept(relative: str) -> None:
-    text = _read(GOLDEN / "input" / relative)
+    text = (GOLDEN / relative).read_bytes().decode()
     assert "\r\n" in text
+    expected = (GOLDEN / relative.replace("/input/", "/expected/")).read_bytes().decode()
 
-    result = _rewritten(relative, text)
-
-    assert result != text
-    assert result.count("\r\n") == text.count("\r\n")
-    assert result.count("\n") == text.count("\n")
+    assert expected != text
+    assert expected.count("\r\n") == text.count("\r\n")
+    assert expected.count("\n") == text.count("\n")
 
 
-def test_only_the_reference_text_changes() -> None:
+@pytest.fixture
+def scan(tmp_path: Path) -> Scan:
+    """`scan(name, text, dest)`: `text` as a file named `name` alone in a folder,
+    rewritten; with the (line, status) of each reference."""
+
+    def run(name: str, text: str, dest: Destination = DEST) -> tuple[str, list[tuple[int, str]]]:
+        path = tmp_path / name
+        path.write_bytes(text.encode())
+        results = files.survey([str(path)], dest, {"PATH": "/nonexistent"}, Excludes(())).results
+        if not results:
+            return text, []
+        (result,) = results
+        return result.new or text, [(c.line, c.status) for c in result.changes]
+
+    return run
+
+
+def test_only_the_reference_text_changes(scan: Scan) -> None:
     text = "services:\n  db:\n    image:   'postgres:16'   # pinned: see docs\n"
 
-    result = _rewritten("compose.yaml", text)
-
-    assert result == (
+    assert scan("compose.yaml", text)[0] == (
         f"services:\n  db:\n    image:   '{HOST}/docker-hub/library/postgres:16'"
         "   # pinned: see docs\n"
     )
 
 
-def test_without_a_pull_through_cache_public_images_are_reported_and_left() -> None:
+def test_without_a_pull_through_cache_public_images_are_reported_and_left(scan: Scan) -> None:
     text = "FROM python:3.12\nFROM connectedhome/app:1\nFROM ${BASE}\n"
-    dest = Destination(HOST, "connectedhome", None)
 
-    result, changes = rewrite(text, kinds.scan(kinds.DOCKERFILE, text), dest)
+    new, changes = scan("Dockerfile", text, Destination(HOST, "connectedhome", None))
 
-    assert result == f"FROM python:3.12\nFROM {HOST}/app:1\nFROM ${{BASE}}\n"
-    assert [(c.line, c.reference, c.replacement, c.status) for c in changes] == [
-        (1, "python:3.12", "", "docker-hub"),
-        (2, "connectedhome/app:1", f"{HOST}/app:1", "ecr"),
-        (3, "${BASE}", "", "unresolved"),
-    ]
+    assert new == f"FROM python:3.12\nFROM {HOST}/app:1\nFROM ${{BASE}}\n"
+    assert changes == [(1, "docker-hub"), (2, "ecr"), (3, "unresolved")]
 
 
-def test_without_an_organisation_only_the_cache_applies() -> None:
-    text = "FROM connectedhome/app:1\n"
+def test_without_an_organisation_only_the_cache_applies(scan: Scan) -> None:
+    new, _ = scan("Dockerfile", "FROM connectedhome/app:1\n", Destination(HOST, None, "hub"))
 
-    result = _rewritten("Dockerfile", text, Destination(HOST, None, "hub"))
-
-    assert result == f"FROM {HOST}/hub/connectedhome/app:1\n"
+    assert new == f"FROM {HOST}/hub/connectedhome/app:1\n"
 
 
-def test_templated_references_are_never_edited() -> None:
+def test_a_variable_name_is_unresolved_and_a_variable_tag_keeps_its_text(scan: Scan) -> None:
     text = (
         "ARG REGISTRY=docker.io\n"
         "FROM ${REGISTRY}/connectedhome/app:1\n"
@@ -104,43 +151,67 @@ def test_templated_references_are_never_edited() -> None:
         "COPY --from=$TOOLS /x /x\n"
     )
 
-    result, changes = rewrite(text, kinds.scan(kinds.DOCKERFILE, text), DEST)
+    new, changes = scan("Dockerfile", text)
 
-    assert result == text
-    assert [(c.line, c.status) for c in changes] == [(n, "unresolved") for n in (2, 3, 4)]
+    assert new == text.replace("connectedhome/app:$TAG", f"{HOST}/app:$TAG")
+    assert changes == [(2, "unresolved"), (3, "ecr"), (4, "unresolved")]
 
 
-def test_an_arg_default_used_twice_is_one_edit() -> None:
+def test_an_arg_default_used_twice_is_one_edit(scan: Scan) -> None:
     text = "ARG BASE=python:3.12\nFROM $BASE AS a\nFROM ${BASE} AS b\n"
 
-    result, changes = rewrite(text, kinds.scan(kinds.DOCKERFILE, text), DEST)
+    new, changes = scan("Dockerfile", text)
 
-    assert result == f"ARG BASE={HOST}/docker-hub/library/python:3.12\nFROM $BASE AS a\n" + (
+    assert new == f"ARG BASE={HOST}/docker-hub/library/python:3.12\nFROM $BASE AS a\n" + (
         "FROM ${BASE} AS b\n"
     )
     assert len(changes) == 1
 
 
-def test_stage_names_are_not_images() -> None:
+def test_stage_names_are_not_images(scan: Scan) -> None:
     text = "FROM golang:1.22 AS Build\nFROM build\nCOPY --from=BUILD /a /a\nCOPY --from=0 /b /b\n"
 
-    found = kinds.scan(kinds.DOCKERFILE, text)
+    _, changes = scan("Dockerfile", text)
 
-    assert [f.text for f in found] == ["golang:1.22"]
-
-
-def test_yaml_that_does_not_parse_is_reported_for_named_kinds() -> None:
-    with pytest.raises(kinds.yamlrefs.NotParsed) as raised:
-        kinds.scan(kinds.COMPOSE, "services:\n  app: [\n")
-    assert str(raised.value).startswith("line ")
-    # Any other YAML file (a Helm template, say) simply has no references.
-    assert kinds.scan(kinds.YAML, "a: {{ .Values.x }}\n  - : :\n") == []
+    assert changes == [(1, "pull-through")]
 
 
-def test_escaped_or_block_scalars_are_not_edited() -> None:
+def test_yaml_that_does_not_parse_is_reported_for_named_kinds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  app: [\n")
+    (tmp_path / "other.yaml").write_text("a: {{ .Values.x }}\n  - : :\n")
+    monkeypatch.chdir(tmp_path)
+
+    run = files.survey(["."], DEST, {"PATH": "/nonexistent"}, Excludes(()))
+
+    # Any other YAML file (an unknown template, say) simply has no references.
+    assert [(r.path, r.problem.split(":")[0]) for r in run.results] == [
+        ("compose.yaml", "not read as compose")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "worth"),
+    [
+        ('swagger: "2.0"\ndefinitions:\n  Image: {example: {image: "alpine:latest"}}\n', False),
+        ("# a manifest\napiVersion: v1\nkind: Pod\nspec: {containers: [{image: x}]}\n", True),
+        ("x-common: 1\nservices:\n  a:\n    image: x\n", True),
+        ('{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "x"}]}}', True),
+        ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nimage: x\n", False),
+        ("notes: no image here\n", False),
+    ],
+)
+def test_other_yaml_files_are_parsed_only_when_they_can_hold_an_image(
+    text: str, worth: bool
+) -> None:
+    assert kinds.worth_parsing(kinds.YAML, text) is worth
+
+
+def test_escaped_or_block_scalars_are_not_edited(scan: Scan) -> None:
     text = 'services:\n  a:\n    image: "connected\\x68ome/app:1"\n  b:\n    image: |\n      x\n'
 
-    assert kinds.scan(kinds.COMPOSE, text) == []
+    assert scan("compose.yaml", text) == (text, [])
 
 
 @pytest.mark.parametrize(
@@ -150,14 +221,20 @@ def test_escaped_or_block_scalars_are_not_edited() -> None:
         ("docker/Dockerfile.prod", kinds.DOCKERFILE),
         ("api.Dockerfile", kinds.DOCKERFILE),
         ("Containerfile", kinds.DOCKERFILE),
+        ("docker-bake.hcl", kinds.BAKE),
+        ("docker-bake.override.json", kinds.BAKE),
         ("compose.yml", kinds.COMPOSE),
         ("docker-compose.ci.yaml", kinds.COMPOSE),
         (".github/workflows/build.yaml", kinds.GITHUB),
         ("sub/.github/workflows/x.yml", kinds.GITHUB),
+        ("action.yml", kinds.GITHUB),
         (".gitlab-ci.yml", kinds.GITLAB),
         ("ci/build.gitlab-ci.yml", kinds.GITLAB),
-        ("chart/values.yaml", kinds.HELM),
-        ("chart/values-prod.yaml", kinds.HELM),
+        ("chart/values.yaml", kinds.HELM_VALUES),
+        ("chart/values-prod.yaml", kinds.HELM_VALUES),
+        ("chart/Chart.yaml", kinds.CHART),
+        ("base/kustomization.yaml", kinds.KUSTOMIZE),
+        ("base/Kustomization", kinds.KUSTOMIZE),
         ("k8s/app.yaml", kinds.YAML),
         ("README.md", None),
         ("Dockerfile.md", None),

@@ -9,8 +9,9 @@ import pytest
 from setup_fixtures import TEAM
 
 from credhelper.aws import config_editor
+from credhelper.errors import UsageError
 from credhelper.repos import promote, teamkeys
-from credhelper.settings import PullThrough
+from credhelper.settings import PullThrough, Rewrite
 from credhelper.setup import docker_config, settings_file, teamfile
 from credhelper.setup.plan import Files, plan_setup
 from credhelper.setup.teardown import plan_teardown
@@ -126,6 +127,30 @@ def test_setup_copies_the_tables_records_them_and_teardown_removes_them(
     assert f"remove [pull_through] from {OURS}" in removal.actions
     restored = {change.path: change.new for change in removal.files}[OURS]
     assert restored == original
+
+
+def test_setup_copies_rewrite_and_teardown_removes_it(tmp_path: Path) -> None:
+    team = team_of(
+        tmp_path, TEAM + '\n[rewrite]\nexclude = ["examples/"]\ndefault_excludes = false\n'
+    )
+    original = b'# mine\ncache = "file"\n'
+
+    written = setup_bytes(team, original)
+
+    ours = settings_file.parse(OURS, written)
+    assert ours.settings.rewrite == Rewrite(("examples/",), default_excludes=False)
+    assert ours.managed.rewrite == {"exclude": ["examples/"], "default_excludes": False}
+    again = plan_setup(team, files(written, b"", None))
+    assert {change.path: change.changed for change in again.files}[OURS] is False
+
+    removal = plan_teardown(files(written, b"", None))
+    assert f"remove [rewrite] from {OURS}" in removal.actions
+    assert {change.path: change.new for change in removal.files}[OURS] == original
+
+
+def test_a_bad_rewrite_table_in_the_team_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"\[rewrite\] exclude must be a list of patterns"):
+        team_of(tmp_path, TEAM + '\n[rewrite]\nexclude = "examples/"\n')
 
 
 def test_a_changed_team_file_updates_the_tables_setup_wrote(tmp_path: Path) -> None:
