@@ -11,6 +11,10 @@ with a `nextToken` for the rest; and it refuses a BatchDeleteImage of more than 
 ECR does. Everything else — every other operation, every error — is moto's own answer.
 Tests set `page_size` small, so a client that does not follow `nextToken` loses items.
 
+Where moto refuses to hold what a test needs (a repository name with control characters,
+an error message of the test's choosing), a test sets `canned[operation]` to the reply the
+front gives instead: a hostile server's answer, not moto's.
+
 botocore reaches the front through `AWS_ENDPOINT_URL_ECR`; the SSO sign-in comes from the
 fake AWS (`sso` fixture), so a command runs exactly as for a user: an SSO profile's role
 credentials, then ECR calls signed with them. moto does not check signatures.
@@ -81,6 +85,8 @@ class EcrFront:
         self._lock = threading.Lock()
         self.page_size = PAGE_SIZE
         self.calls: list[FrontCall] = []
+        #: operation → (status, JSON body) answered instead of moto's reply (per test).
+        self.canned: dict[str, tuple[int, dict[str, Any]]] = {}
         self._server = _FrontServer(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -102,6 +108,7 @@ class EcrFront:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.canned.clear()
             self.page_size = PAGE_SIZE
 
     def count(self, operation: str) -> int:
@@ -121,6 +128,10 @@ class EcrFront:
         if operation:
             with self._lock:
                 self.calls.append(FrontCall(operation, dict(params)))
+                canned = self.canned.get(operation)
+            if canned is not None:
+                headers = {"Content-Type": _JSON_11, "x-amzn-RequestId": "ecr-front"}
+                return canned[0], headers, json.dumps(canned[1]).encode()
         if operation == "BatchDeleteImage" and len(params.get("imageIds", [])) > BATCH_DELETE_LIMIT:
             return _error(
                 "InvalidParameterException",

@@ -20,6 +20,7 @@ from types import ModuleType
 
 from credhelper.cli.context import Context
 from credhelper.errors import EcrSsoError
+from credhelper.shown import shown
 from credhelper.version import version
 
 log = logging.getLogger("credhelper")
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args, context))
     except EcrSsoError as err:
         log.warning("ecr-sso %s failed: %s", args.command, err)
-        print(f"ecr-sso: {err}", file=sys.stderr)
+        print(f"ecr-sso: {shown(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("ecr-sso: interrupted", file=sys.stderr)
@@ -128,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the one place an unexpected failure becomes a line
         log.exception("ecr-sso %s: unexpected error", args.command)
         print(
-            f"ecr-sso: internal error ({type(err).__name__}: {err}); run it again with"
+            f"ecr-sso: internal error ({type(err).__name__}: {shown(str(err))}); run it again with"
             " ECR_SSO_LOG=debug for its traceback in the log (`ecr-sso doctor` shows the"
             " log folder)",
             file=sys.stderr,

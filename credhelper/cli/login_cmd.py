@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from credhelper.cli import output
 from credhelper.cli.context import Context
 from credhelper.errors import ConfigError, LoginRequired, UsageError
 
@@ -137,7 +138,10 @@ class Terminal:
         return True
 
     def _say(self, text: str) -> None:
-        self.err.write(text + "\n")
+        # The URLs and the code come from SSO-OIDC, the reasons from the environment: each
+        # line is `shown`, so none of them can forge or hide a line.
+        for line in text.split("\n"):
+            output.line(self.err, line)
         self.err.flush()
 
 
@@ -164,7 +168,7 @@ def run_login(args: argparse.Namespace, context: Context) -> int:
         terminal = Terminal(
             context.err, context.environ, open_browser=not args.no_browser and not no_browser_here
         )
-        context.err.write(f"Signing in to {session.label} ({session.start_url})\n")
+        output.line(context.err, f"Signing in to {session.label} ({session.start_url})")
         if args.device_code or session.legacy or (no_browser_here and not args.no_browser):
             if no_browser_here and not (args.device_code or session.legacy):
                 context.err.write(f"No browser can be opened here: {no_browser_here}.\n")
@@ -173,10 +177,10 @@ def run_login(args: argparse.Namespace, context: Context) -> int:
             login = sso.sign_in_with_browser(
                 session, api, terminal, context.paths, timeout=args.timeout
             )
-        context.out.write(
+        output.line(
+            context.out,
             f"signed in to {session.label} until {_local(login.expires_at)}"
-            + (f"; profiles: {', '.join(profiles)}" if profiles else "")
-            + "\n"
+            + (f"; profiles: {', '.join(profiles)}" if profiles else ""),
         )
     return 0
 
@@ -236,15 +240,17 @@ def run_logout(args: argparse.Namespace, context: Context) -> int:
         api = SsoApi(session.region, profiles[0] if profiles else None)
         was_signed_in, problem = sso.sign_out(context.paths, session, api)
         if problem is not None:
-            context.err.write(
+            output.line(
+                context.err,
                 f"ecr-sso: AWS did not confirm the sign-out ({problem}); the login on this"
-                " machine is removed anyway\n"
+                " machine is removed anyway",
             )
         removed = sum(remove_profile_tokens(cache, profile) for profile in profiles)
         what = "signed out of" if was_signed_in else "was not signed in to"
-        context.out.write(
+        output.line(
+            context.out,
             f"{what} {session.label}; removed {removed} cached ECR"
-            f" token{'' if removed == 1 else 's'}\n"
+            f" token{'' if removed == 1 else 's'}",
         )
     return 0
 

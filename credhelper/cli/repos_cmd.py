@@ -163,7 +163,7 @@ def run_repos(args: argparse.Namespace, context: Context) -> int:
         )
     else:
         for repo in repositories:
-            context.out.write(repo.name + "\n")
+            output.line(context.out, repo.name)
     return 0
 
 
@@ -199,7 +199,7 @@ def run_tags(args: argparse.Namespace, context: Context) -> int:
         )
     else:
         for tag, _ in rows:
-            context.out.write(tag + "\n")
+            output.line(context.out, tag)
     return 0
 
 
@@ -210,7 +210,7 @@ def run_create(args: argparse.Namespace, context: Context) -> int:
     if args.json:
         output.as_json(context.out, _repository_json(repo))
     else:
-        context.out.write(repo.uri + "\n")
+        output.line(context.out, repo.uri)
     return 0
 
 
@@ -237,7 +237,7 @@ def run_delete(args: argparse.Namespace, context: Context) -> int:
     if args.json:
         output.as_json(context.out, {"name": repo.name, "deletedImages": count})
     else:
-        context.out.write(f"deleted repository {repo.name} ({_images(count)})\n")
+        output.line(context.out, f"deleted repository {repo.name} ({_images(count)})")
     return 0
 
 
@@ -253,9 +253,9 @@ def run_untag(args: argparse.Namespace, context: Context) -> int:
         )
     else:
         for tag in removed:
-            context.out.write(f"untagged {tag}\n")
+            output.line(context.out, f"untagged {tag}")
     for failure in failed:
-        context.err.write(f"ecr-sso: tag {failure.tag}: {failure.code}: {failure.reason}\n")
+        output.line(context.err, f"ecr-sso: tag {failure.tag}: {failure.code}: {failure.reason}")
     if failed:
         context.err.write(f"ecr-sso: {len(failed)} of {len(set(args.tags))} tags not deleted\n")
         return 1
@@ -327,7 +327,7 @@ def run_migrate(args: argparse.Namespace, context: Context) -> int:
             shown.message(line)
             return
         shown.close()
-        context.err.write(line + "\n")
+        output.line(context.err, line)
         context.err.flush()
 
     with (

@@ -49,6 +49,7 @@ from credhelper.aws.config import DEFAULT_SCOPES
 from credhelper.errors import UsageError
 from credhelper.registry import REGION, parse_address, parse_registry, registry_host
 from credhelper.settings import PullThrough, parse_promote, parse_pull_through, parse_toml
+from credhelper.shown import has_unsafe
 
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 # Profile and sso-session names go into INI section headers that botocore splits like a
@@ -441,13 +442,16 @@ def check_region(value: object, where: str) -> None:
 
 
 def check_start_url(value: object, where: str) -> None:
-    """An https URL, as IAM Identity Center shows it."""
+    """An https URL, as IAM Identity Center shows it: no white space, and no control or
+    hiding character (an escape sequence in a shared team file would reach terminals and
+    the AWS config; a NUL would cut the config's line short)."""
     parts = urlsplit(value) if isinstance(value, str) else None
     if (
         parts is None
         or parts.scheme != "https"
         or not parts.hostname
         or any(c.isspace() for c in str(value))
+        or has_unsafe(str(value))
     ):
         raise UsageError(
             f"{where} must be the https:// start URL of IAM Identity Center, not {value!r}"
