@@ -416,3 +416,28 @@ def test_an_unreachable_ecr_fails_in_one_line(
         f"ecr-sso: cannot reach AWS at {url} for {HOST} with profile 'dev'"
         " (network, proxy or VPN?)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [{"repositories": []}, {"repositories": [{"repositoryName": "other"}]}, {}],
+    ids=["empty", "another repository", "no list"],
+)
+def test_a_lookup_answered_without_the_repository_is_not_found(
+    ecr: EcrBed, reply: dict[str, object]
+) -> None:
+    """AWS answers a lookup of a missing repository with RepositoryNotFoundException; a
+    reply that simply lacks it (moto across accounts, a proxy) means the same, not an
+    internal error."""
+    from credhelper.cli.context import Context
+    from credhelper.cli.registry_args import target
+    from credhelper.repos.ecr import Ecr, RepositoryNotFound
+
+    ecr.repository("app")
+    ecr.front.canned["DescribeRepositories"] = (200, reply)
+    api = Ecr(target(Context.from_environ(os.environ), profile="dev", registry=None))
+
+    assert api.exists("app") is False
+    with pytest.raises(RepositoryNotFound) as raised:
+        api.repository("app")
+    assert str(raised.value) == f"repository 'app' does not exist in {HOST}"
