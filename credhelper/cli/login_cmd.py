@@ -201,15 +201,18 @@ def _chosen_sessions(
     if args.sso_session:
         if args.profile:
             raise UsageError("name a PROFILE or --sso-session, not both")
+        config.require_session(args.sso_session)
         return [config.session(args.sso_session)]
     if args.profile:
+        config.require_profiles([args.profile])
         return [config.session_of(args.profile)]
-    for candidate in (
-        environ.get("AWS_DEFAULT_PROFILE"),
-        environ.get("AWS_PROFILE"),
-        default_profile,
+    for candidate, source in (
+        (environ.get("AWS_DEFAULT_PROFILE"), "the environment variable AWS_DEFAULT_PROFILE"),
+        (environ.get("AWS_PROFILE"), "the environment variable AWS_PROFILE"),
+        (default_profile, "default_profile in our config"),
     ):
         if candidate:
+            config.require_profiles([candidate], source)
             return [config.session_of(candidate)]
     found = config.all_sessions()
     if len(found) == 1:
