@@ -143,9 +143,13 @@ def register(subparsers: Any) -> None:
 
 
 def run_repos(args: argparse.Namespace, context: Context) -> int:
-    repositories = _ecr(args, context).repositories()
+    ecr = _ecr(args, context)
+    repositories = ecr.repositories()
     if args.json:
         output.as_json(context.out, [_repository_json(repo) for repo in repositories])
+    elif not repositories:
+        # Said, not left blank: an empty answer looks like a failure or the wrong registry.
+        output.line(context.err, f"no repositories in {ecr.target.host}")
     elif args.long:
         output.table(
             context.out,
@@ -170,14 +174,18 @@ def run_repos(args: argparse.Namespace, context: Context) -> int:
 def run_tags(args: argparse.Namespace, context: Context) -> int:
     from credhelper.repos.tag_order import sort_key
 
-    images = _ecr(args, context).images(args.repository)
+    ecr = _ecr(args, context)
+    images = ecr.images(args.repository)
+    where = f"repository '{args.repository}' in {ecr.target.host}"
+    untagged = sorted(
+        (image for image in images if not image.tags),
+        key=lambda image: image.pushed_at or datetime.min.replace(tzinfo=timezone.utc),
+    )
     if args.untagged:
-        untagged = sorted(
-            (image for image in images if not image.tags),
-            key=lambda image: image.pushed_at or datetime.min.replace(tzinfo=timezone.utc),
-        )
         if args.json:
             output.as_json(context.out, [_image_json(None, image) for image in untagged])
+        elif not untagged:
+            output.line(context.err, f"no untagged images in {where}")
         else:
             output.table(
                 context.out,
@@ -191,6 +199,11 @@ def run_tags(args: argparse.Namespace, context: Context) -> int:
     )
     if args.json:
         output.as_json(context.out, [_image_json(tag, image) for tag, image in rows])
+    elif not rows:
+        more = (
+            f"; {_images(len(untagged), 'untagged')}: `--untagged` lists them" if untagged else ""
+        )
+        output.line(context.err, f"no tags in {where}{more}")
     elif args.long:
         output.table(
             context.out,
@@ -445,5 +458,5 @@ def _size(size: int | None) -> str:
     return f"{value:.1f} TB"
 
 
-def _images(count: int) -> str:
-    return f"{count} image" + ("" if count == 1 else "s")
+def _images(count: int, kind: str = "") -> str:
+    return f"{count} {kind + ' ' if kind else ''}image" + ("" if count == 1 else "s")
