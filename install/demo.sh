@@ -30,7 +30,14 @@ stop_kept() {
         exit 2
     }
     pid=$(cat "$dir/standins.pid")
-    if kill -0 "$pid" 2>/dev/null && ps -p "$pid" -o args= | grep -q 'standins\.py'; then
+    # The process is ours if it still runs standins.py (its number may be another's by
+    # now). Its whole command line: ps cuts it to COLUMNS without -ww.
+    if [ -r "/proc/$pid/cmdline" ]; then
+        args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+    else
+        args=$(ps -ww -p "$pid" -o args= 2>/dev/null || true)
+    fi
+    if kill -0 "$pid" 2>/dev/null && printf '%s' "$args" | grep -q 'tests/standins\.py'; then
         kill -TERM "$pid"
         tries=0
         while kill -0 "$pid" 2>/dev/null; do

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -117,7 +118,8 @@ def test_keep_leaves_the_stand_ins_to_try_every_command_then_stop_ends_them(
     require_tool("docker-registry")
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    environ = dict(os.environ, TMPDIR=str(scratch))
+    # A narrow terminal: `ps` cuts command lines to COLUMNS, which must not hide ours.
+    environ = dict(os.environ, TMPDIR=str(scratch), COLUMNS="40")
 
     kept = subprocess.run(
         ["sh", str(DEMO), "--keep"],
@@ -192,7 +194,10 @@ def test_keep_leaves_the_stand_ins_to_try_every_command_then_stop_ends_them(
             check=False,
         )
 
+    survivors = [p for p in running if alive(p)]
+    for survivor in survivors:  # a failed stop must not leave them running on this machine
+        os.kill(survivor, signal.SIGTERM)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert stopped.stdout == f"stopped the stand-ins (process {pid})\nremoved {work}\n"
-    assert [p for p in running if alive(p)] == []
+    assert survivors == []
     assert list(scratch.iterdir()) == []
