@@ -97,14 +97,14 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def alive(pid: int) -> bool:
+def command_line(pid: int) -> bytes | None:
+    """The command line of a running process (not a zombie), or None."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie of ours is not running; /proc says so.
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return None
+    return None if state == "Z" else line
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="walks the process tree in /proc")
@@ -140,7 +140,7 @@ def test_keep_leaves_the_stand_ins_to_try_every_command_then_stop_ends_them(
     shell = (work / "shell.sh").read_text()
     assert shell in kept.stdout, "the lines to paste are printed"
     pid = int((work / "standins.pid").read_text())
-    running = descendants(pid)
+    running = {p: command_line(p) for p in descendants(pid)}
     assert len(running) > 2, "the stand-ins and the registries they started"
 
     def try_(command: str) -> subprocess.CompletedProcess[str]:
@@ -194,7 +194,8 @@ def test_keep_leaves_the_stand_ins_to_try_every_command_then_stop_ends_them(
             check=False,
         )
 
-    survivors = [p for p in running if alive(p)]
+    # The same process (its number could be another's by now) still running?
+    survivors = [p for p, line in running.items() if line and command_line(p) == line]
     for survivor in survivors:  # a failed stop must not leave them running on this machine
         os.kill(survivor, signal.SIGTERM)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
