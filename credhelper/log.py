@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from credhelper import atomic
 from credhelper.errors import ConfigError
+from credhelper.shown import shown
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -34,10 +35,12 @@ _LIBRARIES = ("botocore", "boto3", "urllib3", "keyring")
 
 
 class _OneLine(logging.Formatter):
-    """A record without its traceback: the message alone is the line."""
+    """A record without its traceback: the message alone is the line, `shown`, so that an
+    AWS message or a file name in it cannot split it or act on the terminal of whoever
+    reads the log."""
 
     def format(self, record: logging.LogRecord) -> str:
-        record.message = record.getMessage()
+        record.message = shown(record.getMessage())
         if self.usesTime():
             record.asctime = self.formatTime(record, self.datefmt)
         return self.formatMessage(record)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from credhelper.aws import config as aws_config
-from credhelper.aws.config import AwsConfig, SsoSession
-from credhelper.errors import EcrSsoError, UsageError
+from credhelper.aws.config import SsoSession
+from credhelper.errors import EcrSsoError
 from credhelper.helper import routes
 from credhelper.helper.tokens import MARGIN_SECONDS
 from credhelper.helper.usecases import profile_token_keys
@@ -93,7 +93,7 @@ def gather(
     in `only` that is no profile of the AWS config is a UsageError naming the ones it has."""
     config = aws_config.read(paths.aws_config_file)
     if only is not None:
-        _known(only, config, paths.aws_config_file)
+        config.require_profiles(only)
     names = only if only is not None else config.sso_profiles()
     keys = cache.keys()
     hosts: dict[str, list[str]] = {}
@@ -118,13 +118,3 @@ def gather(
                 status.identity_error = str(err)
         statuses.append(status)
     return statuses
-
-
-def _known(names: list[str], config: AwsConfig, path: str) -> None:
-    unknown = [name for name in names if name not in config.profiles]
-    if not unknown:
-        return
-    which = ", ".join(repr(name) for name in unknown)
-    known = ", ".join(config.profiles)
-    has = f"its profiles are {known}" if known else "it has no profiles; run `ecr-sso setup`"
-    raise UsageError(f"no AWS profile {which} in {path}: {has}")

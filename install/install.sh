@@ -80,6 +80,15 @@ esac
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 
+# No package cache in the user's home: pip keeps the wheel it builds from a checkout named
+# like NAME-VERSION (a fresh `git clone` is `ecr-sso`) in ~/.cache/pip, and uv (which pipx
+# installs with when it has it) keeps every package in ~/.cache/uv; an uninstall must leave
+# the home as it found it. The variables reach pip and uv under pipx as well.
+PIP_NO_CACHE_DIR=1
+UV_NO_CACHE=1
+PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_NO_CACHE_DIR UV_NO_CACHE PIP_DISABLE_PIP_VERSION_CHECK
+
 # The user data directory, as platformdirs defines it (doctor and the tests check that
 # this agrees with platformdirs.user_data_dir("ecr-sso")).
 data_home() {
@@ -196,8 +205,14 @@ remove_completions() {
 }
 
 if [ "$uninstall" = 1 ]; then
-    if [ -x "$venv/bin/ecr-sso" ] || command -v ecr-sso >/dev/null 2>&1; then
-        ecr=$( [ -x "$venv/bin/ecr-sso" ] && echo "$venv/bin/ecr-sso" || command -v ecr-sso )
+    # Ours first: the venv's, else the link in the bin dir (a pipx install's), which need
+    # not be on PATH; then whatever ecr-sso PATH finds.
+    ecr=""
+    for candidate in "$venv/bin/ecr-sso" "$bin_dir/ecr-sso"; do
+        if [ -x "$candidate" ]; then ecr=$candidate; break; fi
+    done
+    [ -n "$ecr" ] || ecr=$(command -v ecr-sso 2>/dev/null || true)
+    if [ -n "$ecr" ]; then
         "$ecr" teardown --yes --purge </dev/null \
             || say "note: ecr-sso teardown failed (above); your files keep what setup added"
     fi
@@ -261,13 +276,12 @@ else
         }
     fi
     say "installing ecr-sso into $venv from $source_spec"
-    export PIP_DISABLE_PIP_VERSION_CHECK=1
-    "$venv/bin/python" -m pip install --quiet --upgrade "$source_spec" \
+    "$venv/bin/python" -m pip install --quiet --no-cache-dir --upgrade "$source_spec" \
         || die "pip install failed (see above)"
     if [ "$source_spec" = "$here" ]; then
         # pip keeps an installed version that equals the checkout's, even when the code
         # changed; reinstall ecr-sso itself (not its dependencies) so a rerun upgrades.
-        "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$here" \
+        "$venv/bin/python" -m pip install --quiet --no-cache-dir --force-reinstall --no-deps "$here" \
             || die "pip install failed (see above)"
     fi
     for name in $commands; do

@@ -11,6 +11,16 @@ with a `nextToken` for the rest; and it refuses a BatchDeleteImage of more than 
 ECR does. Everything else — every other operation, every error — is moto's own answer.
 Tests set `page_size` small, so a client that does not follow `nextToken` loses items.
 
+`routes` sends named operations elsewhere (moto lacks pull-through cache rules, for one):
+`EcrFront(moto, routes={"CreatePullThroughCacheRule": fake_aws.url})`. moto keeps one
+registry per region whatever `registryId` says; with `per_account=True` the front asks moto
+for the account `registryId` names (moto's `x-moto-account-id` header), so accounts in one
+region keep their repositories apart, as in AWS.
+
+Where moto refuses to hold what a test needs (a repository name with control characters,
+an error message of the test's choosing), a test sets `canned[operation]` to the reply the
+front gives instead: a hostile server's answer, not moto's.
+
 botocore reaches the front through `AWS_ENDPOINT_URL_ECR`; the SSO sign-in comes from the
 fake AWS (`sso` fixture), so a command runs exactly as for a user: an SSO profile's role
 credentials, then ECR calls signed with them. moto does not check signatures.
@@ -27,7 +37,7 @@ import re
 import sys
 import threading
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -75,12 +85,18 @@ class FrontCall:
 class EcrFront:
     """The paginating HTTP front for moto's ECR (see the module docstring)."""
 
-    def __init__(self, upstream: str) -> None:
-        parts = urlsplit(upstream)
-        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+    def __init__(
+        self, upstream: str, routes: Mapping[str, str] | None = None, *, per_account: bool = False
+    ) -> None:
+        self._upstream = _address(upstream)
+        self._per_account = per_account
+        #: operation → the (host, port) that answers it instead of moto.
+        self._routes = {op: _address(url) for op, url in (routes or {}).items()}
         self._lock = threading.Lock()
         self.page_size = PAGE_SIZE
         self.calls: list[FrontCall] = []
+        #: operation → (status, JSON body) answered instead of moto's reply (per test).
+        self.canned: dict[str, tuple[int, dict[str, Any]]] = {}
         self._server = _FrontServer(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -102,6 +118,7 @@ class EcrFront:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.canned.clear()
             self.page_size = PAGE_SIZE
 
     def count(self, operation: str) -> int:
@@ -121,11 +138,20 @@ class EcrFront:
         if operation:
             with self._lock:
                 self.calls.append(FrontCall(operation, dict(params)))
+                canned = self.canned.get(operation)
+            if canned is not None:
+                headers = {"Content-Type": _JSON_11, "x-amzn-RequestId": "ecr-front"}
+                return canned[0], headers, json.dumps(canned[1]).encode()
         if operation == "BatchDeleteImage" and len(params.get("imageIds", [])) > BATCH_DELETE_LIMIT:
             return _error(
                 "InvalidParameterException",
                 f"imageIds: member must have length less than or equal to {BATCH_DELETE_LIMIT}",
             )
+        routed = self._routes.get(operation)
+        if routed is not None:
+            return self._forward(method, path, headers, body, routed)
+        if self._per_account and isinstance(params.get("registryId"), str):
+            headers = {**dict(headers.items()), "x-moto-account-id": params["registryId"]}
         listing = _LISTINGS.get(operation)
         if listing is None or (listing[1] is not None and params.get(listing[1])):
             return self._forward(method, path, headers, body)
@@ -152,9 +178,14 @@ class EcrFront:
         return status, reply_headers, json.dumps(data).encode()
 
     def _forward(
-        self, method: str, path: str, headers: Any, body: bytes
+        self,
+        method: str,
+        path: str,
+        headers: Any,
+        body: bytes,
+        upstream: tuple[str, int] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection(*self._upstream, timeout=30)
+        connection = http.client.HTTPConnection(*(upstream or self._upstream), timeout=30)
         try:
             sent = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}
             sent["Content-Length"] = str(len(body))
@@ -165,6 +196,11 @@ class EcrFront:
             return response.status, kept, reply
         finally:
             connection.close()
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def _token(operation: str, offset: int) -> str:

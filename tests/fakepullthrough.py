@@ -47,6 +47,8 @@ class PullThroughFake:
         }
         for name, handler in operations.items():
             self.fake.add_json_target(f"{_ECR_TARGET}.{name}", self._wrap(name, handler))
+        #: The ECR operations this extension answers (a front before moto routes them here).
+        self.operations = tuple(operations)
         self.fake.add_reset_hook(self.reset)
         return self
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 import configparser
 import contextlib
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from credhelper.errors import ConfigError, MalformedFile
+from credhelper.errors import ConfigError, MalformedFile, UsageError
 
 #: The scopes an sso-session registers when it names none (the AWS CLI's default).
 DEFAULT_SCOPES = ("sso:account:access",)
@@ -290,6 +290,29 @@ class AwsConfig:
     def profiles_of(self, session: SsoSession) -> list[str]:
         """The profiles that sign in through `session`."""
         return [p for p in self.profiles if self.session_or_none(p) == session]
+
+    def require_profiles(self, names: Iterable[str], source: str | None = None) -> None:
+        """`UsageError` naming this file and the profiles it has, when one of `names` is not
+        among them (`source`: where the names came from, e.g. "the environment variable
+        AWS_PROFILE"). What `status` and `login` say for a mistyped name."""
+        unknown = [name for name in names if name not in self.profiles]
+        if unknown:
+            self._unknown("AWS profile", unknown, list(self.profiles), "profiles", source)
+
+    def require_session(self, name: str) -> None:
+        """`UsageError` naming this file and its sso-sessions, when `name` is not one."""
+        if name not in self.sso_sessions:
+            self._unknown("sso-session", [name], list(self.sso_sessions), "sso-sessions", None)
+
+    def _unknown(
+        self, what: str, unknown: list[str], known: list[str], plural: str, source: str | None
+    ) -> None:
+        which = ", ".join(repr(name) for name in unknown)
+        came = f" (the name came from {source})" if source else ""
+        has = f"its {plural} are {', '.join(known)}" if known else f"it has no {plural}"
+        if not known:
+            has += "; run `ecr-sso setup`"
+        raise UsageError(f"no {what} {which} in {self.path}{came}: {has}")
 
     def all_sessions(self) -> list[SsoSession]:
         """Every sso-session section, then every legacy start URL, without repeats."""

@@ -20,6 +20,7 @@ from types import ModuleType
 
 from credhelper.cli.context import Context
 from credhelper.errors import EcrSsoError
+from credhelper.shown import shown
 from credhelper.version import version
 
 log = logging.getLogger("credhelper")
@@ -93,9 +94,29 @@ def parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namesp
             top.error(f"argument COMMAND: invalid choice: {word!r} (did you mean {close[0]}?)")
     args, extras = top.parse_known_args(argv)
     if extras:
-        owner = commands.get(args.command) if args.command else None
-        (owner or top).error(f"unrecognized arguments: {' '.join(extras)}")
+        owner = (commands.get(args.command) if args.command else None) or top
+        owner.error(f"unrecognized arguments: {shown(' '.join(extras))}{_flag_hint(owner, extras)}")
     return top, args
+
+
+def _flag_hint(parser: argparse.ArgumentParser, extras: Sequence[str]) -> str:
+    """ " (did you mean --long?)" for the mistyped flags among `extras` that are close to
+    one of `parser`'s options; empty when none is."""
+    # argparse offers no public way to list a parser's options; `_actions` is the one.
+    options = [flag for action in parser._actions for flag in action.option_strings]
+    found = []
+    for extra in extras:
+        if not extra.startswith("--"):
+            continue
+        typed = extra.partition("=")[0]
+        close = difflib.get_close_matches(typed, options, n=1)
+        if close:
+            found.append((shown(typed), close[0]))
+    if not found:
+        return ""
+    if len(found) == 1:
+        return f" (did you mean {found[0][1]}?)"
+    return f" (did you mean {', '.join(f'{match} for {typed}' for typed, match in found)}?)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args, context))
     except EcrSsoError as err:
         log.warning("ecr-sso %s failed: %s", args.command, err)
-        print(f"ecr-sso: {err}", file=sys.stderr)
+        print(f"ecr-sso: {shown(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("ecr-sso: interrupted", file=sys.stderr)
@@ -128,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the one place an unexpected failure becomes a line
         log.exception("ecr-sso %s: unexpected error", args.command)
         print(
-            f"ecr-sso: internal error ({type(err).__name__}: {err}); run it again with"
+            f"ecr-sso: internal error ({type(err).__name__}: {shown(str(err))}); run it again with"
             " ECR_SSO_LOG=debug for its traceback in the log (`ecr-sso doctor` shows the"
             " log folder)",
             file=sys.stderr,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from credhelper.paths import Paths
+from credhelper.shown import shown
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Context:
         """Ask a yes/no question on the terminal; False when there is no terminal."""
         if not self.interactive:
             return False
-        self.err.write(f"{question} [y/N] ")
+        self.err.write(f"{shown(question)} [y/N] ")
         self.err.flush()
         answer = sys.stdin.readline().strip().lower()
         return answer in ("y", "yes")

@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from credhelper.cli.context import Context
 from credhelper.cli.output import as_json
+from credhelper.shown import shown
 
 
 def register(commands: Any) -> None:
@@ -42,9 +43,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
         mark = "ok " if check.ok else "BAD"
         if color:
             mark = f"\033[32m{mark}\033[0m" if check.ok else f"\033[31m{mark}\033[0m"
-        context.out.write(f"[{mark}] {check.name}: {check.detail}\n")
+        context.out.write(f"[{mark}] {shown(check.name)}: {shown(check.detail)}\n")
         if not check.ok and check.fix:
-            context.out.write(f"      fix: {check.fix}\n")
+            context.out.write(f"      fix: {shown(check.fix)}\n")
     context.out.write("all good\n" if healthy else "some checks failed\n")
     return 0 if healthy else 1
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from credhelper.cli import output
 from credhelper.cli.context import Context
 from credhelper.errors import ConfigError, LoginRequired, UsageError
 
@@ -137,7 +138,10 @@ class Terminal:
         return True
 
     def _say(self, text: str) -> None:
-        self.err.write(text + "\n")
+        # The URLs and the code come from SSO-OIDC, the reasons from the environment: each
+        # line is `shown`, so none of them can forge or hide a line.
+        for line in text.split("\n"):
+            output.line(self.err, line)
         self.err.flush()
 
 
@@ -165,7 +169,7 @@ def run_login(args: argparse.Namespace, context: Context) -> int:
         terminal = Terminal(
             context.err, context.environ, open_browser=not args.no_browser and not no_browser_here
         )
-        context.err.write(f"Signing in to {session.label} ({session.start_url})\n")
+        output.line(context.err, f"Signing in to {session.label} ({session.start_url})")
         if args.device_code or session.legacy or (no_browser_here and not args.no_browser):
             if no_browser_here and not (args.device_code or session.legacy):
                 context.err.write(f"No browser can be opened here: {no_browser_here}.\n")
@@ -174,10 +178,10 @@ def run_login(args: argparse.Namespace, context: Context) -> int:
             login = sso.sign_in_with_browser(
                 session, api, terminal, context.paths, timeout=args.timeout
             )
-        context.out.write(
+        output.line(
+            context.out,
             f"signed in to {session.label} until {_local(login.expires_at)}"
-            + (f"; profiles: {', '.join(profiles)}" if profiles else "")
-            + "\n"
+            + (f"; profiles: {', '.join(profiles)}" if profiles else ""),
         )
     return 0
 
@@ -198,15 +202,18 @@ def _chosen_sessions(
     if args.sso_session:
         if args.profile:
             raise UsageError("name a PROFILE or --sso-session, not both")
+        config.require_session(args.sso_session)
         return [config.session(args.sso_session)]
     if args.profile:
+        config.require_profiles([args.profile])
         return [config.session_of(args.profile)]
-    for candidate in (
-        environ.get("AWS_DEFAULT_PROFILE"),
-        environ.get("AWS_PROFILE"),
-        default_profile,
+    for candidate, source in (
+        (environ.get("AWS_DEFAULT_PROFILE"), "the environment variable AWS_DEFAULT_PROFILE"),
+        (environ.get("AWS_PROFILE"), "the environment variable AWS_PROFILE"),
+        (default_profile, "default_profile in our config"),
     ):
         if candidate:
+            config.require_profiles([candidate], source)
             return [config.session_of(candidate)]
     found = config.all_sessions()
     if len(found) == 1:
@@ -238,15 +245,17 @@ def run_logout(args: argparse.Namespace, context: Context) -> int:
         api = SsoApi(session.region, profiles[0] if profiles else None)
         was_signed_in, problem = sso.sign_out(context.paths, session, api)
         if problem is not None:
-            context.err.write(
+            output.line(
+                context.err,
                 f"ecr-sso: AWS did not confirm the sign-out ({problem}); the login on this"
-                " machine is removed anyway\n"
+                " machine is removed anyway",
             )
         removed = sum(remove_profile_tokens(cache, profile) for profile in profiles)
         what = "signed out of" if was_signed_in else "was not signed in to"
-        context.out.write(
+        output.line(
+            context.out,
             f"{what} {session.label}; removed {removed} cached ECR"
-            f" token{'' if removed == 1 else 's'}\n"
+            f" token{'' if removed == 1 else 's'}",
         )
     return 0
 

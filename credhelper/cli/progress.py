@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
+from credhelper.shown import shown
+
 _MIN_INTERVAL = 0.1
 
 
@@ -39,6 +41,7 @@ class Progress:
             self._draw(f"{self.label} {text}")
 
     def _draw(self, line: str) -> None:
+        line = shown(line)  # notes name repositories and tags; the line stays one line
         padding = " " * max(0, self._width - len(line))
         self.stream.write(f"\r{line}{padding}")
         self.stream.flush()

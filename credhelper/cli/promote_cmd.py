@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     environ = migrate.skopeo_environ(context.environ)
 
     def progress(line: str) -> None:
-        context.err.write(f"promote: {line}\n")
+        output.line(context.err, f"promote: {line}")
         context.err.flush()
 
     with migrate.dest_authfile(source.host, *(t.host for t in targets)) as authfile:
@@ -109,7 +109,7 @@ def _report(
     from credhelper.repos import promote
 
     def progress(line: str) -> None:
-        context.err.write(f"promote: {line}\n")
+        output.line(context.err, f"promote: {line}")
 
     if args.json:
         output.as_json(
@@ -128,7 +128,7 @@ def _report(
     else:
         for outcome in outcomes:
             if outcome.ok:
-                context.out.write(outcome.pinned + "\n")
+                output.line(context.out, outcome.pinned)
     for outcome in outcomes:
         if outcome.result == promote.UNCHANGED:
             progress(f"{outcome.profile}: {outcome.tagged} already is {digest}; nothing copied")
@@ -137,13 +137,16 @@ def _report(
         elif outcome.result == promote.WOULD_COPY:
             progress(f"{outcome.profile}: would copy to {outcome.tagged}")
         else:
-            context.err.write(f"ecr-sso: {outcome.profile}: {outcome.result}: {outcome.reason}\n")
+            output.line(
+                context.err, f"ecr-sso: {outcome.profile}: {outcome.result}: {outcome.reason}"
+            )
     failed = [o for o in outcomes if not o.ok]
     if failed:
         done = [o.profile for o in outcomes if o.ok]
-        context.err.write(
+        output.line(
+            context.err,
             f"ecr-sso: {len(failed)} of {len(outcomes)} destinations not promoted;"
-            f" succeeded: {', '.join(done) if done else 'none'}\n"
+            f" succeeded: {', '.join(done) if done else 'none'}",
         )
         return 1
     return 0

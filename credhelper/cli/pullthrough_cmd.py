@@ -123,12 +123,13 @@ def run_setup(args: argparse.Namespace, context: Context) -> int:
         output.table(
             context.out, ("WHAT", "NAME", "RESULT"), [(s.what, s.name, s.result) for s in steps]
         )
-        context.err.write(f"pull-through: official images are now at {example}\n")
+        output.line(context.err, f"pull-through: official images are now at {example}")
     if not configured:
-        context.err.write(
+        output.line(
+            context.err,
             f'pull-through: add [pull_through] with prefix = "{cache.prefix}" to'
             f" {registry_args.settings(context).path} so that `ecr-sso url` and"
-            " `ecr-sso rewrite` use the cache\n"
+            " `ecr-sso rewrite` use the cache",
         )
     return 0
 
@@ -139,8 +140,8 @@ def _login(context: Context) -> Login:
 
     found = dockerhub_login.find(context.paths.docker_config_file, context.environ)
     if found is not None:
-        context.err.write(
-            f"pull-through: Docker Hub login of {found.username} from {found.source}\n"
+        output.line(
+            context.err, f"pull-through: Docker Hub login of {found.username} from {found.source}"
         )
         return found
     if not context.interactive:
@@ -242,7 +243,7 @@ def _print_status(report: dict[str, Any], context: Context) -> None:
         rows.append(("account", f"{who}: {verdict}"))
     width = max(len(key) for key, _ in rows)
     for key, value in rows:
-        context.out.write(f"{key.ljust(width)}  {value}\n")
+        output.line(context.out, f"{key.ljust(width)}  {value}")
 
 
 def _other_accounts(profiles: Mapping[str, Mapping[str, str]], own: str) -> dict[str, list[str]]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from credhelper.cli import output
 from credhelper.cli.context import Context
 from credhelper.cli.output import as_json, table
 from credhelper.registry import parse_address, parse_registry
@@ -91,8 +92,8 @@ def run_registries(args: argparse.Namespace, context: Context) -> int:
         as_json(context.out, [row.as_dict() for row in rows])
         return 0
     if not rows:
-        context.err.write(
-            f"no registries in {context.paths.config_file}; `ecr-sso setup` adds them\n"
+        output.line(
+            context.err, f"no registries in {context.paths.config_file}; `ecr-sso setup` adds them"
         )
         return 0
     table(

@@ -143,9 +143,13 @@ def register(subparsers: Any) -> None:
 
 
 def run_repos(args: argparse.Namespace, context: Context) -> int:
-    repositories = _ecr(args, context).repositories()
+    ecr = _ecr(args, context)
+    repositories = ecr.repositories()
     if args.json:
         output.as_json(context.out, [_repository_json(repo) for repo in repositories])
+    elif not repositories:
+        # Said, not left blank: an empty answer looks like a failure or the wrong registry.
+        output.line(context.err, f"no repositories in {ecr.target.host}")
     elif args.long:
         output.table(
             context.out,
@@ -163,21 +167,25 @@ def run_repos(args: argparse.Namespace, context: Context) -> int:
         )
     else:
         for repo in repositories:
-            context.out.write(repo.name + "\n")
+            output.line(context.out, repo.name)
     return 0
 
 
 def run_tags(args: argparse.Namespace, context: Context) -> int:
     from credhelper.repos.tag_order import sort_key
 
-    images = _ecr(args, context).images(args.repository)
+    ecr = _ecr(args, context)
+    images = ecr.images(args.repository)
+    where = f"repository '{args.repository}' in {ecr.target.host}"
+    untagged = sorted(
+        (image for image in images if not image.tags),
+        key=lambda image: image.pushed_at or datetime.min.replace(tzinfo=timezone.utc),
+    )
     if args.untagged:
-        untagged = sorted(
-            (image for image in images if not image.tags),
-            key=lambda image: image.pushed_at or datetime.min.replace(tzinfo=timezone.utc),
-        )
         if args.json:
             output.as_json(context.out, [_image_json(None, image) for image in untagged])
+        elif not untagged:
+            output.line(context.err, f"no untagged images in {where}")
         else:
             output.table(
                 context.out,
@@ -191,6 +199,11 @@ def run_tags(args: argparse.Namespace, context: Context) -> int:
     )
     if args.json:
         output.as_json(context.out, [_image_json(tag, image) for tag, image in rows])
+    elif not rows:
+        more = (
+            f"; {_images(len(untagged), 'untagged')}: `--untagged` lists them" if untagged else ""
+        )
+        output.line(context.err, f"no tags in {where}{more}")
     elif args.long:
         output.table(
             context.out,
@@ -199,7 +212,7 @@ def run_tags(args: argparse.Namespace, context: Context) -> int:
         )
     else:
         for tag, _ in rows:
-            context.out.write(tag + "\n")
+            output.line(context.out, tag)
     return 0
 
 
@@ -210,7 +223,7 @@ def run_create(args: argparse.Namespace, context: Context) -> int:
     if args.json:
         output.as_json(context.out, _repository_json(repo))
     else:
-        context.out.write(repo.uri + "\n")
+        output.line(context.out, repo.uri)
     return 0
 
 
@@ -237,7 +250,7 @@ def run_delete(args: argparse.Namespace, context: Context) -> int:
     if args.json:
         output.as_json(context.out, {"name": repo.name, "deletedImages": count})
     else:
-        context.out.write(f"deleted repository {repo.name} ({_images(count)})\n")
+        output.line(context.out, f"deleted repository {repo.name} ({_images(count)})")
     return 0
 
 
@@ -253,9 +266,9 @@ def run_untag(args: argparse.Namespace, context: Context) -> int:
         )
     else:
         for tag in removed:
-            context.out.write(f"untagged {tag}\n")
+            output.line(context.out, f"untagged {tag}")
     for failure in failed:
-        context.err.write(f"ecr-sso: tag {failure.tag}: {failure.code}: {failure.reason}\n")
+        output.line(context.err, f"ecr-sso: tag {failure.tag}: {failure.code}: {failure.reason}")
     if failed:
         context.err.write(f"ecr-sso: {len(failed)} of {len(set(args.tags))} tags not deleted\n")
         return 1
@@ -327,7 +340,7 @@ def run_migrate(args: argparse.Namespace, context: Context) -> int:
             shown.message(line)
             return
         shown.close()
-        context.err.write(line + "\n")
+        output.line(context.err, line)
         context.err.flush()
 
     with (
@@ -445,5 +458,5 @@ def _size(size: int | None) -> str:
     return f"{value:.1f} TB"
 
 
-def _images(count: int) -> str:
-    return f"{count} image" + ("" if count == 1 else "s")
+def _images(count: int, kind: str = "") -> str:
+    return f"{count} {kind + ' ' if kind else ''}image" + ("" if count == 1 else "s")

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from credhelper import editlock
+from credhelper.cli import output
 from credhelper.cli.context import Context
 from credhelper.cli.progress import Progress
 from credhelper.errors import ConsentRequired, EcrSsoError, UsageError, login_command, os_reason
@@ -189,9 +190,10 @@ def edit_lock(context: Context) -> Iterator[None]:
     with editlock.hold(context.paths.state_dir, waiting=waiting):
         undone = applying.recover(journal(context))
         if undone:
-            context.err.write(
+            output.line(
+                context.err,
                 "note: an earlier ecr-sso run was stopped while it wrote files; its changes"
-                f" were undone: {', '.join(undone)}\n"
+                f" were undone: {', '.join(undone)}",
             )
         yield
 
@@ -234,7 +236,7 @@ def _setup(args: argparse.Namespace, context: Context) -> int:
             if args.legacy
             else login_command(session=team.sso.session)
         )
-        context.out.write(f"next: sign in with `{how}`\n")
+        output.line(context.out, f"next: sign in with `{how}`")
     return result
 
 
@@ -310,6 +312,7 @@ def _discover(
             if context.interactive
             else None,
             login_hint=login_command(session=session),
+            skipped=lambda why: output.line(context.err, f"note: {why}"),
         )
     if not found:
         raise UsageError("discovery found no account and role to set up (check the filters)")
@@ -340,7 +343,7 @@ def run_teardown(args: argparse.Namespace, context: Context) -> int:
             return 0
         by_path = {outcome.path: outcome for outcome in outcomes}
         for item in written or []:
-            context.out.write(_teardown_line(item, by_path.get(item.path)))
+            output.line(context.out, _teardown_line(item, by_path.get(item.path)))
         cleanup = originals.finish(
             paths, record, outcomes, {w.path: w.backup for w in written or [] if w.backup}
         )
@@ -348,28 +351,28 @@ def run_teardown(args: argparse.Namespace, context: Context) -> int:
         if args.purge:
             purge.purge(paths, cleanup)
     for path in cleanup.removed:
-        context.out.write(f"removed {path}\n")
+        output.line(context.out, f"removed {path}")
     for path, why in cleanup.kept:
-        context.out.write(f"kept {path}: {why}\n")
+        output.line(context.out, f"kept {path}: {why}")
     return 0
 
 
 def _teardown_line(written: applying.Written, outcome: originals.Outcome | None) -> str:
     if outcome is None:
         saved = f" (previous version: {written.backup})" if written.backup else ""
-        return f"wrote {written.path}{saved}\n"
+        return f"wrote {written.path}{saved}"
     if outcome.deleted:
-        return f"removed {written.path} (setup created it)\n"
+        return f"removed {written.path} (setup created it)"
     if outcome.restored and outcome.forgot:
         return (
             f"restored {written.path} to what it held before setup, without the auths entries"
-            " --clean-auths removed\n"
+            " --clean-auths removed"
         )
     if outcome.restored:
-        return f"restored {written.path} to what it held before setup\n"
+        return f"restored {written.path} to what it held before setup"
     return (
         f"removed ecr-sso's entries from {written.path}: it was changed after setup, so it is"
-        f" not put back to its earlier bytes (previous version: {written.backup})\n"
+        f" not put back to its earlier bytes (previous version: {written.backup})"
     )
 
 
@@ -397,16 +400,17 @@ def _carry_out(plan: setup.Plan, args: argparse.Namespace, context: Context) -> 
     written = _write(plan, args, context)
     for item in written or []:
         saved = f" (previous version: {item.backup})" if item.backup else " (new)"
-        context.out.write(f"wrote {item.path}{saved}\n")
+        output.line(context.out, f"wrote {item.path}{saved}")
     if written:
         done = [originals.Done(w.path, w.old, w.new, w.backup, w.forget) for w in written]
         try:
             originals.note_setup(context.paths, done, absent)
         except OSError as err:
-            context.err.write(
+            output.line(
+                context.err,
                 f"note: could not record the files as they were before setup"
                 f" ({os_reason(err)}); teardown will remove ecr-sso's entries"
-                " from them rather than give their earlier bytes back\n"
+                " from them rather than give their earlier bytes back",
             )
     return 0
 
@@ -418,9 +422,9 @@ def _write(
     needed and write. None when nothing was written."""
     out, err = context.out, context.err
     for note in plan.notes:
-        err.write(f"note: {note}\n")
+        output.line(err, f"note: {note}")
     for conflict in plan.conflicts:
-        err.write(f"conflict: {conflict}\n")
+        output.line(err, f"conflict: {conflict}")
     setup.check_conflicts(plan)
     if not plan.changed:
         out.write("nothing to change\n")
@@ -433,7 +437,7 @@ def _write(
     if plan.consent and not args.yes:
         _consent(plan, context)
     for action in dict.fromkeys(plan.actions + plan.consent):
-        out.write(f"{action}\n")
+        output.line(out, action)
     return applying.apply(plan, journal=journal(context))
 
 
@@ -441,7 +445,7 @@ def _consent(plan: setup.Plan, context: Context) -> None:
     err = context.err
     err.write("These changes touch content you wrote or rely on:\n")
     for line in plan.consent:
-        err.write(f"  {line}\n")
+        output.line(err, f"  {line}")
     if not context.interactive:
         raise ConsentRequired(
             "these changes need your consent, and stdin is not a terminal to ask on; nothing"

@@ -125,5 +125,9 @@ def format_version(version: str) -> str:
 
 
 def format_error(message: str) -> str:
-    """Any failure's answer: one line on stdout (docker shows stdout, not stderr)."""
-    return f"{message}\n"
+    """Any failure's answer: one line on stdout (docker shows stdout, not stderr), with
+    every control or hiding character escaped: AWS's messages and file names in it reach
+    the person's terminal through docker."""
+    from credhelper.shown import shown
+
+    return f"{shown(message)}\n"

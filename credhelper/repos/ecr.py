@@ -105,7 +105,13 @@ class Ecr:
             ),
             name,
         )
-        return _repository(reply["repositories"][0])
+        # AWS raises RepositoryNotFoundException for a missing name; a reply that just
+        # lacks it (an empty list, another name) says the same.
+        items = reply.get("repositories") if isinstance(reply, dict) else None
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("repositoryName") == name:
+                return _repository(item)
+        raise RepositoryNotFound(f"repository '{name}' does not exist in {self.target.host}")
 
     def exists(self, name: str) -> bool:
         try:

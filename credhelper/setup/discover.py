@@ -229,10 +229,13 @@ def discover(
     max_workers: int = 8,
     progress: Callable[[int, int], None] | None = None,
     login_hint: str | None = None,
+    skipped: Callable[[str], None] | None = None,
 ) -> list[Found]:
     """Every (account, role) the SSO access token can use, filtered by `include` and
     `exclude` (see `is_selected`) and named by `template` (see `profile_names`), sorted
-    by profile name.
+    by profile name. A role whose account ID or role name IAM could not have issued (a
+    hostile or broken reply: a newline in a role name would add keys to the profile it is
+    written into) is left out, and `skipped` is told why, in a line.
 
     Calls the SSO portal in `region` (its endpoint overridable with AWS_ENDPOINT_URL_SSO):
     ListAccounts page by page, then ListAccountRoles for each account not excluded
@@ -270,12 +273,17 @@ def discover(
         )
     finally:
         client.close()
-    selected = [
-        (account_id, name, role)
-        for (account_id, name), account_roles in zip(wanted, roles, strict=True)
-        for role in account_roles
-        if is_selected(include, exclude, account_id, name, role)
-    ]
+    selected = []
+    for (account_id, name), account_roles in zip(wanted, roles, strict=True):
+        for role in account_roles:
+            if not is_selected(include, exclude, account_id, name, role):
+                continue
+            problem = _unusable(account_id, role)
+            if problem is not None:
+                if skipped is not None:
+                    skipped(problem)
+                continue
+            selected.append((account_id, name, role))
     found = profile_names(selected, template)
     log.info(
         "discovered %d roles in %d accounts (%d listed, %d selected) in %.0f ms",
@@ -286,6 +294,21 @@ def discover(
         (time.monotonic() - started) * 1000,
     )
     return found
+
+
+def _unusable(account_id: str, role: str) -> str | None:
+    """Why the portal's (account, role) cannot be written into a profile, or None."""
+    from credhelper.setup.teamfile import check_account, check_role
+
+    try:
+        check_account(account_id, "the account ID")
+    except errors.UsageError:
+        return f"skipped the account {account_id!r}: not an AWS account ID"
+    try:
+        check_role(role, "the role")
+    except errors.UsageError:
+        return f"skipped the role {role!r} of account {account_id}: not an IAM role name"
+    return None
 
 
 def portal_client(region: str, max_workers: int) -> Any:

@@ -59,6 +59,7 @@ from credhelper.settings import (
     parse_rewrite,
     parse_toml,
 )
+from credhelper.shown import has_unsafe
 
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 # Profile and sso-session names go into INI section headers that botocore splits like a
@@ -461,13 +462,16 @@ def check_region(value: object, where: str) -> None:
 
 
 def check_start_url(value: object, where: str) -> None:
-    """An https URL, as IAM Identity Center shows it."""
+    """An https URL, as IAM Identity Center shows it: no white space, and no control or
+    hiding character (an escape sequence in a shared team file would reach terminals and
+    the AWS config; a NUL would cut the config's line short)."""
     parts = urlsplit(value) if isinstance(value, str) else None
     if (
         parts is None
         or parts.scheme != "https"
         or not parts.hostname
         or any(c.isspace() for c in str(value))
+        or has_unsafe(str(value))
     ):
         raise UsageError(
             f"{where} must be the https:// start URL of IAM Identity Center, not {value!r}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from conftest import BIN_DIR
 
 from credhelper.version import version
@@ -44,8 +45,44 @@ def test_a_bad_flag_shows_the_subcommands_usage() -> None:
     assert result.stdout == ""
     assert result.stderr == (
         "usage: ecr-sso status [-h] [--whoami] [--json] [PROFILE ...]\n"
-        "ecr-sso status: error: unrecognized arguments: --jsn\n"
+        "ecr-sso status: error: unrecognized arguments: --jsn (did you mean --json?)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["tags", "app", "--lnog"],
+            "ecr-sso tags: error: unrecognized arguments: --lnog (did you mean --long?)",
+        ),
+        (
+            ["repos", "--profle", "dev"],
+            "ecr-sso repos: error: unrecognized arguments: --profle dev (did you mean --profile?)",
+        ),
+        (
+            ["repos", "--profle=dev", "--jsno"],
+            "ecr-sso repos: error: unrecognized arguments: --profle=dev --jsno (did you mean"
+            " --profile for --profle, --json for --jsno?)",
+        ),
+        (
+            ["--verison"],
+            "ecr-sso: error: unrecognized arguments: --verison (did you mean --version?)",
+        ),
+        (["status", "--zzzzzz"], "ecr-sso status: error: unrecognized arguments: --zzzzzz"),
+        (
+            ["status", "--jsn\x1b[2J"],
+            "ecr-sso status: error: unrecognized arguments: --jsn\\x1b[2J (did you mean --json?)",
+        ),
+    ],
+)
+def test_a_mistyped_flag_suggests_the_closest(argv: list[str], said: str) -> None:
+    result = run(*argv)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage: ecr-sso")
+    assert result.stderr.endswith("\n" + said + "\n")
 
 
 def test_a_mistyped_command_suggests_the_closest() -> None:

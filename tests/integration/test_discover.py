@@ -327,7 +327,13 @@ def test_filters_applied_and_excluded_accounts_not_listed(portal: FakePortal) ->
 
 
 def test_result_is_sorted_by_profile_name(portal: FakePortal) -> None:  # noqa: F811
-    portal.set_accounts(_org(("2", "b", ("R",)), ("1", "c", ("R",)), ("3", "a", ("R", "Q"))))
+    portal.set_accounts(
+        _org(
+            ("000000000002", "b", ("R",)),
+            ("000000000001", "c", ("R",)),
+            ("000000000003", "a", ("R", "Q")),
+        )
+    )
     found = discover(portal.token(), "eu-west-1", template="{account_name}/{role_name}")
     assert [f.profile_name for f in found] == ["a-q", "a-r", "b-r", "c-r"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -38,8 +39,25 @@ class Installed:
         return self.home / ".local" / "share" / "ecr-sso" / "venv"
 
 
+def fresh_checkout(parent: Path) -> Path:
+    """The files a clone holds that an install builds from, in `parent/ecr-sso`: the
+    folder name `git clone` gives. (pip caches the wheel it builds from a folder whose
+    name looks like NAME-VERSION in the user's home; this one's does.)"""
+    checkout = parent / "ecr-sso"
+    checkout.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(REPO / name, checkout / name)
+    for name in ("credhelper", "scripts", "install"):
+        shutil.copytree(REPO / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return checkout
+
+
 def run_install(
-    home: Path, *args: str, env: dict[str, str] | None = None, umask: int = 0o022
+    home: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    checkout: Path = REPO,
+    umask: int = 0o022,
 ) -> str:
     environ = {
         "HOME": str(home),
@@ -53,7 +71,7 @@ def run_install(
     }
     environ.update(env or {})
     result = subprocess.run(
-        ["sh", str(INSTALL), *args],
+        ["sh", str(checkout / "install" / "install.sh"), *args],
         env=environ,
         capture_output=True,
         text=True,
@@ -213,7 +231,9 @@ def test_uninstall_leaves_the_users_files(tmp_path: Path) -> None:
 
 
 def test_with_pipx_on_path(tmp_path: Path) -> None:
-    """pipx, when present, is used instead of a plain venv; uninstall removes it again."""
+    """pipx, when present, is used instead of a plain venv; uninstall removes it again,
+    and neither pip's nor uv's cache (pipx installs with uv when it has it) is left in the
+    home: only pipx's own folders, which are pipx's."""
     home = tmp_path / "pipx-user"
     home.mkdir()
     tools = tmp_path / "tools"
@@ -222,7 +242,8 @@ def test_with_pipx_on_path(tmp_path: Path) -> None:
     pipx_home = tmp_path / "pipx"
     env = {"PATH": f"{tools}:{SYSTEM_PATH}", "PIPX_HOME": str(pipx_home)}
 
-    run_install(home, env=env)
+    checkout = fresh_checkout(tmp_path)
+    run_install(home, env=env, checkout=checkout)
 
     venv = pipx_home / "venvs" / "ecr-sso"
     for name in ("docker-credential-ecr-sso", "ecr-sso"):
@@ -230,9 +251,12 @@ def test_with_pipx_on_path(tmp_path: Path) -> None:
         assert Path(os.readlink(link)).parent == venv / "bin"
     assert not (home / ".local" / "share" / "ecr-sso" / "venv").exists()
 
-    run_install(home, "--uninstall", env=env)
+    run_install(home, "--uninstall", env=env, checkout=checkout)
 
     assert not venv.exists()
+    left = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    assert not [p for p in left if p.startswith((".cache/pip", ".cache/uv"))], left
+    assert not [p for p in left if "ecr-sso" in p], left
     # The bin folder did not exist before the install: gone with the links.
     assert not (home / ".local" / "bin").exists()
     assert not (home / ".local" / "share" / "ecr-sso").exists()

@@ -314,10 +314,39 @@ def test_profile_that_does_not_use_sso(env: Env, oidc: FakeOIDC, browser: FakeBr
     missing = ecr_sso("login", "nope")
     not_sso = ecr_sso("login", "keys")
 
-    assert missing.returncode == 1
-    assert missing.stderr == "ecr-sso: AWS profile 'nope' is not in the AWS config\n"
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        f"ecr-sso: no AWS profile 'nope' in {env.aws_config}: its profiles are dev, prod, keys\n"
+    )
     assert not_sso.returncode == 1
     assert "does not sign in through SSO" in not_sso.stderr
+    assert oidc.aws.calls == []
+
+
+def test_an_unknown_name_is_answered_with_the_file_and_what_it_holds(
+    env: Env, oidc: FakeOIDC, browser: FakeBrowser
+) -> None:
+    """As `ecr-sso status nosuch` does: the AWS config file and the names it does have, and
+    where a name that came from the environment came from."""
+    write_sso_config(env)
+
+    session = ecr_sso("login", "--sso-session", "nope")
+    from_env = ecr_sso("login", env={"AWS_PROFILE": "nope"})
+    logout = ecr_sso("logout", "nope")
+
+    assert (session.returncode, session.stdout) == (2, "")
+    assert session.stderr == (
+        f"ecr-sso: no sso-session 'nope' in {env.aws_config}: its sso-sessions are team\n"
+    )
+    assert from_env.returncode == 2
+    assert from_env.stderr == (
+        f"ecr-sso: no AWS profile 'nope' in {env.aws_config} (the name came from the"
+        " environment variable AWS_PROFILE): its profiles are dev, prod\n"
+    )
+    assert logout.returncode == 2
+    assert logout.stderr == (
+        f"ecr-sso: no AWS profile 'nope' in {env.aws_config}: its profiles are dev, prod\n"
+    )
     assert oidc.aws.calls == []
 
 

@@ -228,7 +228,7 @@ def test_listener_takes_only_the_callback() -> None:
     with Listener("s1") as listener:
         assert listener.redirect_uri.startswith("http://127.0.0.1:")
         base = listener.redirect_uri.rsplit("/oauth/", 1)[0]
-        assert fetch(base + "/favicon.ico")[0] == 404
+        assert fetch(base + "/favicon.ico")[0] == 400
         assert fetch(listener.redirect_uri)[0] == 400  # opened without an answer
         status, page = fetch(listener.redirect_uri + "?code=c1&state=s1")
         answer = listener.wait(5)

@@ -416,3 +416,61 @@ def test_an_unreachable_ecr_fails_in_one_line(
         f"ecr-sso: cannot reach AWS at {url} for {HOST} with profile 'dev'"
         " (network, proxy or VPN?)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [{"repositories": []}, {"repositories": [{"repositoryName": "other"}]}, {}],
+    ids=["empty", "another repository", "no list"],
+)
+def test_a_lookup_answered_without_the_repository_is_not_found(
+    ecr: EcrBed, reply: dict[str, object]
+) -> None:
+    """AWS answers a lookup of a missing repository with RepositoryNotFoundException; a
+    reply that simply lacks it (moto across accounts, a proxy) means the same, not an
+    internal error."""
+    from credhelper.cli.context import Context
+    from credhelper.cli.registry_args import target
+    from credhelper.repos.ecr import Ecr, RepositoryNotFound
+
+    ecr.repository("app")
+    ecr.front.canned["DescribeRepositories"] = (200, reply)
+    api = Ecr(target(Context.from_environ(os.environ), profile="dev", registry=None))
+
+    assert api.exists("app") is False
+    with pytest.raises(RepositoryNotFound) as raised:
+        api.repository("app")
+    assert str(raised.value) == f"repository 'app' does not exist in {HOST}"
+
+
+def test_an_empty_registry_says_so_in_one_line(ecr: EcrBed, cli: Cli) -> None:
+    """Not a blank answer or a bare header: one line on stderr (stdout stays empty for
+    scripts), exit 0; --json is still an empty list."""
+    for argv in (("repos",), ("repos", "-l")):
+        result = cli(*argv)
+        assert (result.code, result.out) == (0, "")
+        assert result.err == f"no repositories in {HOST}\n"
+    assert cli("repos", "--json").out == "[]\n"
+
+
+def test_a_repository_without_tags_says_so_in_one_line(ecr: EcrBed, cli: Cli) -> None:
+    ecr.repository("empty")
+    ecr.repository("app")
+    ecr.image("app", layer="untagged-1")
+    ecr.image("app", layer="untagged-2")
+
+    empty = cli("tags", "empty")
+    long = cli("tags", "empty", "-l")
+    untagged_none = cli("tags", "empty", "--untagged")
+    only_untagged = cli("tags", "app")
+
+    for result in (empty, long):
+        assert (result.code, result.out) == (0, "")
+        assert result.err == f"no tags in repository 'empty' in {HOST}\n"
+    assert (untagged_none.code, untagged_none.out) == (0, "")
+    assert untagged_none.err == f"no untagged images in repository 'empty' in {HOST}\n"
+    assert (only_untagged.code, only_untagged.out) == (0, "")
+    assert only_untagged.err == (
+        f"no tags in repository 'app' in {HOST}; 2 untagged images: `--untagged` lists them\n"
+    )
+    assert cli("tags", "empty", "--json").out == "[]\n"

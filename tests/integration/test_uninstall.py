@@ -1,7 +1,12 @@
 """`install/install.sh --uninstall` leaves no trace: a home with the user's own AWS and
 Docker configs, installed with a team file, signed in (a real sign-in through the fake
 SSO-OIDC and the fake browser), used for a real pull, then uninstalled, holds exactly the
-paths and bytes it held before."""
+paths and bytes it held before.
+
+The install runs as on a newcomer's machine: from a fresh checkout in a folder named
+`ecr-sso` (as `git clone` names it), with the pip a new venv brings (ensurepip's) and no
+pip settings from the test's environment. That pip keeps the wheel it builds from such a
+folder in `~/.cache/pip` unless told not to."""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
     signin_server,
 )
 from realclients import RegistryFactory, make_oci_layout, require_tool, run_tool
-from test_install import SYSTEM_PATH, run_install
+from test_install import SYSTEM_PATH, fresh_checkout, run_install
 
 pytestmark = pytest.mark.real_client
 
@@ -80,7 +85,8 @@ def test_install_sign_in_pull_uninstall_leaves_home_as_it_was(
         or name in ("BROWSER", "FAKE_BROWSER_LOG", "AWS_EC2_METADATA_DISABLED")
     }
 
-    installed = run_install(home, "--team", str(team), env=stand_ins)
+    checkout = fresh_checkout(tmp_path)
+    installed = run_install(home, "--team", str(team), env=stand_ins, checkout=checkout)
     bin_dir = home / ".local" / "bin"
     user_env = {
         **stand_ins,
@@ -108,7 +114,7 @@ def test_install_sign_in_pull_uninstall_leaves_home_as_it_was(
     assert aws.count(ECR_GET_AUTHORIZATION_TOKEN) == 1
     assert (home / ".cache" / "ecr-sso" / "tokens").is_dir()
 
-    output = run_install(home, "--uninstall")
+    output = run_install(home, "--uninstall", checkout=checkout)
 
     after = home_snapshot(home)
     assert after == before, "\n".join(

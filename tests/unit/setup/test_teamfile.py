@@ -400,3 +400,38 @@ def test_table_mistakes_are_named(tmp_path: Path, change: tuple[str, str], expec
     assert old in TABLES
     message = error_of(tmp_path, TEAM + TABLES.replace(old, new, 1))
     assert f"team.toml: {expected}" in message
+
+
+HOSTILE = {"ESC": "\\u001b]0;owned\\u0007", "BEL": "\\u0007", "NUL": "\\u0000", "DEL": "\\u007f"}
+#: Every string a team file gives, with where its message names it.
+STRING_KEYS = [
+    ('start_url = "https://example.awsapps.com/start', "sso.start_url"),
+    ('session = "connectedhome', "sso.session"),
+    ('role = "Administrator', "profiles.dev.role"),
+    ('host = "registry.example.internal', "host"),
+    ('profile = "dev', "profile"),
+]
+
+
+@pytest.mark.parametrize("char", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize(("prefix", "key"), STRING_KEYS, ids=[k for _, k in STRING_KEYS])
+def test_control_characters_in_any_value_are_refused(
+    tmp_path: Path, char: str, prefix: str, key: str
+) -> None:
+    """A team file is shared: a value with a terminal escape (or a NUL that cuts the AWS
+    config's line short) is refused in one line naming the file and the key, and the
+    message shows the character escaped, never raw."""
+    assert prefix in TEAM
+    message = error_of(tmp_path, TEAM.replace(prefix, prefix + char, 1))
+    assert message.startswith(str(tmp_path / "team.toml") + ": ")
+    assert key in message
+    assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in message), message
+
+
+def test_a_start_url_flag_with_a_control_character_is_refused() -> None:
+    with pytest.raises(UsageError) as caught:
+        teamfile.combine(
+            None, start_url="https://x.awsapps.com/start\x1b[2J", sso_region="eu-west-1"
+        )
+    assert str(caught.value).startswith("--sso-start-url must be the https:// start URL")
+    assert "\x1b" not in str(caught.value)
