@@ -140,7 +140,9 @@ def _strict(results: list[FileResult], context: Context) -> bool:
     statuses = [c.status for r in results for c in r.changes]
     unresolved = statuses.count(plan.UNRESOLVED)
     left = statuses.count(plan.LEFT)
-    skipped = sum(1 for r in results if r.problem)
+    # An excluded file is the user's call (a test fixture that is a template, a link a
+    # test needs): what could not be read there is said, but fails no gate.
+    skipped = sum(1 for r in results if r.problem and not r.excluded)
     parts = []
     if unresolved:
         parts.append(f"{_references(unresolved)} built from variables")
