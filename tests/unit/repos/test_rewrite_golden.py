@@ -109,6 +109,7 @@ def scan(tmp_path: Path) -> Scan:
 
     def run(name: str, text: str, dest: Destination = DEST) -> tuple[str, list[tuple[int, str]]]:
         path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode())
         results = files.survey([str(path)], dest, {"PATH": "/nonexistent"}, Excludes(())).results
         if not results:
@@ -155,6 +156,25 @@ def test_a_variable_name_is_unresolved_and_a_variable_tag_keeps_its_text(scan: S
 
     assert new == text.replace("connectedhome/app:$TAG", f"{HOST}/app:$TAG")
     assert changes == [(2, "unresolved"), (3, "ecr"), (4, "unresolved")]
+
+
+def test_a_written_registry_with_a_variable_path_is_not_docker_hub(scan: Scan) -> None:
+    # `gcr.io/$PROJECT_ID/builder` (skaffold's own images) is on gcr.io whatever the
+    # project: neither a Docker Hub pull nor "unresolved" for --strict.
+    dockerfile = (
+        "FROM gcr.io/$PROJECT_ID/builder:latest\n"
+        "FROM localhost:5000/${TEAM}/base\n"
+        "FROM docker.io/$ORG/app:1\n"
+        "FROM ${REGISTRY}/app\n"
+    )
+    workflow = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    container: ghcr.io/${{ github.repository }}/ci:latest\n"
+        "    services:\n      db: index.docker.io/${{ vars.ORG }}/db:1\n"
+    )
+
+    assert scan("Dockerfile", dockerfile) == (dockerfile, [(3, "unresolved"), (4, "unresolved")])
+    assert scan(".github/workflows/ci.yml", workflow) == (workflow, [(7, "unresolved")])
 
 
 def test_an_arg_default_used_twice_is_one_edit(scan: Scan) -> None:
