@@ -23,7 +23,7 @@ from credhelper.repos.rewrite.found import NEW_NAME, REGISTRY_REPOSITORY, WHOLE,
 ECR = "ecr"  # the team's image, now in ECR
 PULL_THROUGH = "pull-through"  # a public image, through the pull-through cache
 LEFT = "docker-hub"  # a public image, and no pull-through cache configured
-BUILT_HERE = "built here"  # the project builds this image: not a pull
+BUILT_HERE = "built here"  # the project builds this image (or it is never pulled)
 UNRESOLVED = "unresolved"  # built from variables that cannot be followed
 EXCLUDED = "excluded"  # in a file the user (or the defaults) excluded
 
@@ -91,6 +91,9 @@ def rewrite(
         line = text.count("\n", 0, item.start) + 1
         if excluded:
             changes.append(Change(line, item.text, "", EXCLUDED, item.kind))
+            continue
+        if item.never_pulled:
+            changes.append(Change(line, item.text, "", BUILT_HERE, item.kind))
             continue
         if item.unresolved:
             changes.append(Change(line, item.text, "", UNRESOLVED, item.kind))

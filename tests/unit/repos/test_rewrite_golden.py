@@ -177,6 +177,39 @@ def test_a_written_registry_with_a_variable_path_is_not_docker_hub(scan: Scan) -
     assert scan(".github/workflows/ci.yml", workflow) == (workflow, [(7, "unresolved")])
 
 
+def test_an_image_never_pulled_is_left_as_built_here(scan: Scan) -> None:
+    # An integration test loads the image it just built onto its cluster's node (k3s,
+    # kind) and tells Kubernetes never to pull it (traefik's integration fixtures): renamed,
+    # the container would not start. The same for a chart's pullPolicy and compose's
+    # pull_policy.
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
+        "      containers:\n"
+        "        - name: proxy\n          image: example/proxy:latest\n"
+        "          imagePullPolicy: Never\n"
+        "        - name: sidecar\n          image: busybox:1.36\n"
+        "          imagePullPolicy: IfNotPresent\n"
+    )
+    values = (
+        "image:\n  repository: example/proxy\n  tag: dev\n  pullPolicy: Never\n"
+        "helper:\n  image: busybox:1.36\n  imagePullPolicy: Always\n"
+    )
+    stack = (
+        "services:\n  app:\n    image: example/app:dev\n    pull_policy: never\n"
+        "  db:\n    image: postgres:16\n    pull_policy: always\n"
+    )
+
+    new, changes = scan("deploy.yaml", manifest)
+    assert new == manifest.replace("busybox", f"{HOST}/docker-hub/library/busybox")
+    assert changes == [(8, "built here"), (11, "pull-through")]
+    new, changes = scan("values.yaml", values)
+    assert new == values.replace("busybox", f"{HOST}/docker-hub/library/busybox")
+    assert changes == [(2, "built here"), (6, "pull-through")]
+    new, changes = scan("docker-stack.yml", stack)
+    assert new == stack.replace("postgres", f"{HOST}/docker-hub/library/postgres")
+    assert changes == [(3, "built here"), (6, "pull-through")]
+
+
 def test_an_arg_default_used_twice_is_one_edit(scan: Scan) -> None:
     text = "ARG BASE=python:3.12\nFROM $BASE AS a\nFROM ${BASE} AS b\n"
 
