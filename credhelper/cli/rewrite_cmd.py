@@ -32,8 +32,9 @@ images in templates, Chart.yaml annotations), GitHub Actions (container, service
 uses: docker://, and the matrix values and inputs that feed them) and GitLab CI (image,
 services, the variables and matrices that feed them, files reached by include: local:).
 Never an image: a stage, a named build context, an image the project builds itself or
-says is never pulled (imagePullPolicy: Never): built here. Files under {", ".join(DEFAULTS)}
-are excluded by default (reported, never edited; --exclude adds patterns).
+says is never pulled (imagePullPolicy: Never): built here.
+Files under {", ".join(DEFAULTS)} are excluded by default
+(reported, never edited; --exclude adds patterns).
 
 Without --write, prints a unified diff. --check changes nothing and exits 1 listing every
 reference that would change (the CI gate); with --strict it also fails on references built
