@@ -297,3 +297,51 @@ def test_escaped_or_block_scalars_are_not_edited(scan: Scan) -> None:
 )
 def test_kind_of(path: str, kind: str | None) -> None:
     assert kinds.kind_of(path) == kind
+
+
+def test_a_skaffold_config_is_known_by_its_api_version_whatever_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Documentation samples and `skaffold -f` configs have any name (skaffold's docs); an
+    # artifact's `requires` passes the image it needs to its Dockerfile as the build
+    # argument the alias names (`FROM $BASE`, skaffold's microservices examples).
+    files_ = {
+        "samples/verify.yaml": (
+            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+            "    - image: web-app\n      context: web\n"
+            "      docker:\n        dockerfile: app.Dockerfile\n"
+            "      requires:\n        - image: app-base\n          alias: BASE\n"
+            "    - image: app-base\n      context: base\n"
+            "verify:\n  - name: smoke\n    container:\n      name: smoke\n"
+            "      image: web-app\n"
+            "  - name: wget\n    container:\n      name: wget\n      image: alpine:3.19\n"
+        ),
+        "samples/web/app.Dockerfile": (
+            "ARG BASE\nFROM golang:1.22 AS build\nFROM $BASE\nCOPY --from=build /app /app\n"
+        ),
+        "samples/base/Dockerfile": "FROM debian:12-slim\n",
+        "samples/k8s/pod.yaml": (
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: web\n"
+            "      image: web-app\n    - name: tools\n      image: busybox\n"
+        ),
+    }
+    for name, text in files_.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+
+    run = files.survey(["."], DEST, {"PATH": "/nonexistent"}, Excludes(()))
+
+    statuses = {r.path: [(c.reference, c.status) for c in r.changes] for r in run.results}
+    assert statuses == {
+        "samples/verify.yaml": [
+            ("web-app", "built here"),
+            ("app-base", "built here"),
+            ("app-base", "built here"),
+            ("web-app", "built here"),
+            ("alpine:3.19", "pull-through"),
+        ],
+        "samples/web/app.Dockerfile": [("app-base", "built here"), ("golang:1.22", "pull-through")],
+        "samples/base/Dockerfile": [("debian:12-slim", "pull-through")],
+        "samples/k8s/pod.yaml": [("web-app", "built here"), ("busybox", "pull-through")],
+    }
