@@ -20,6 +20,7 @@ holds no reference, and install bundles are mostly schemas.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Iterator
 from typing import Any
@@ -115,7 +116,7 @@ def without_definitions(text: str) -> str:
         return text  # (documents split by rarer line breaks are parsed as they are)
     parts: list[str] = []
     start = 0
-    for marker in [*_MARKER.finditer(text), None]:
+    for marker in itertools.chain(_MARKER.finditer(text), [None]):
         end = marker.start() if marker else len(text)
         chunk = text[start:end]
         if _DEFINITION.search(chunk) and not _ANY_MARKER.search(chunk):
