@@ -229,6 +229,34 @@ def test_strict_fails_on_what_cannot_be_rewritten(repo: Path, env: Env, cli: Cli
     assert (alone.code, alone.err) == (2, "ecr-sso: --strict goes with --check\n")
 
 
+def test_strict_ignores_what_an_excluded_file_could_not_give(
+    repo: Path, env: Env, cli: Cli
+) -> None:
+    # Test fixtures are often not what their names say: a compose template with `{{ }}`
+    # (testcontainers-go), a link that tests a symbolic-link check (argo-cd). Excluded, they
+    # are the user's call and fail no gate; the same outside an excluded folder still does.
+    assert cli("rewrite", "--registry", HOST, "--write").code == 0
+    (repo / "pkg" / "testdata").mkdir(parents=True)
+    (repo / "pkg" / "testdata" / "docker-compose.yml").write_text(
+        "services:\n  {{ .Name }}: x\n  - :\n"
+    )
+    (repo / "pkg" / "testdata" / "linked.yaml").symlink_to("../../compose.yaml")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "compose.yaml").write_text("services: [\n")
+
+    excluded = cli("rewrite", "--registry", HOST, "--check", "--strict", "--exclude", "docs/")
+    shown = cli("rewrite", "--registry", HOST, "--check", "--strict")
+
+    assert "pkg/testdata/docker-compose.yml: skipped, not read as compose" in excluded.err
+    assert "pkg/testdata/linked.yaml: skipped, it is a symbolic link" in excluded.err
+    assert excluded.err.endswith(
+        "ecr-sso: --strict: 4 references built from variables (see above)\n"
+    )
+    assert shown.err.endswith(
+        "ecr-sso: --strict: 4 references built from variables, 1 file not read (see above)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [

@@ -1,7 +1,8 @@
 """Compose files (and any YAML file shaped like one: a top-level `services:` mapping whose
 entries have `image:` or `build:`, such as a swarm stack file).
 
-References: `services.*.image`, and `docker-image://IMAGE` values of
+References: `services.*.image` (unless `pull_policy: never`: the image is already on
+the machine), and `docker-image://IMAGE` values of
 `services.*.build.additional_contexts`. What the project learns from them (`Built`): a
 service with both `build:` and `image:` builds that image (its name is the build's
 output, not a pull), and `additional_contexts` names build contexts its Dockerfile may
@@ -10,7 +11,7 @@ use as `FROM NAME` or `COPY --from=NAME`."""
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from credhelper.repos.rewrite import yamlload, yamlscan
 from credhelper.repos.rewrite.found import Found, is_templated
@@ -50,7 +51,10 @@ def scan(text: str, nodes: list[Node]) -> list[Found]:
     """Every image reference in a compose file's services."""
     found: list[Found] = []
     for keys in services(nodes):
-        found += yamlscan.refs(text, keys.get("image"), KIND)
+        image = yamlscan.refs(text, keys.get("image"), KIND)
+        if yamlscan.never_pulled(keys, ("pull_policy",), "never"):
+            image = [replace(item, never_pulled=True) for item in image]
+        found += image
         build = yamlload.pairs(keys.get("build"))
         for value in _contexts(build.get("additional_contexts")).values():
             found += yamlscan.refs(text, value, KIND, prefix=IMAGE_SCHEME)

@@ -24,7 +24,8 @@ _TOKENIZED = frozenset({kinds.DOCKERFILE, kinds.BAKE})
 class FileResult:
     """One file: its text before and after, and its Docker Hub, built-here, excluded and
     unresolved references. `problem` says why a file of a kind we read was not (a FIFO,
-    not UTF-8, not YAML); `excluded` names the pattern that excludes it."""
+    not UTF-8, not YAML); `excluded` names the pattern that excludes it (such a file's
+    problem is shown, but fails no check: excluded files are the user's call)."""
 
     path: str
     kind: str
@@ -127,11 +128,13 @@ def _one(
     read = sources.text(path)
     if read.identity is None:
         named = kind in kinds.NAMED or read.problem != "not UTF-8 text"
-        return FileResult(path, kind, problem=read.problem if named else "")
+        problem = read.problem if named else ""
+        return FileResult(path, kind, problem=problem, excluded=excluded)
     if kind in _TOKENIZED and len(read.text) > _TOKENIZED_MAX:
         # Read word by word into objects: a hostile file of one-letter words would cost
         # fifty times its size.
-        return FileResult(path, kind, problem=f"larger than {_TOKENIZED_MAX >> 20} MiB")
+        too_large = f"larger than {_TOKENIZED_MAX >> 20} MiB"
+        return FileResult(path, kind, problem=too_large, excluded=excluded)
     if not kinds.worth_parsing(kind, read.text):
         return FileResult(path, kind)
     try:

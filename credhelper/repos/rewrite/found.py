@@ -42,7 +42,9 @@ class Found:
     stay in step (a kustomization's `images[].name`, a chart's annotation). `kind` is the
     file kind reported for it. `unresolved` is set when it is built from variables that
     cannot be followed: reported, never edited. `insert` is the text put before the new
-    name by a NEW_NAME edit (a line break, indentation and `newName: `).
+    name by a NEW_NAME edit (a line break, indentation and `newName: `). `never_pulled` is
+    set when the file says the image is never pulled (`imagePullPolicy: Never`): it is
+    already where it runs, put there by the project, so it is reported as built here.
     """
 
     text: str
@@ -53,6 +55,7 @@ class Found:
     unresolved: bool = False
     also: tuple[Span, ...] = ()
     insert: str = ""
+    never_pulled: bool = False
 
     @property
     def start(self) -> int:

@@ -2,7 +2,7 @@
 
 - values (`values*.yaml`, and every YAML file under a chart's `ci/`, which chart-testing
   installs as values): `image: REF`, and `repository` with an optional `registry`, the
-  `tag` and `digest` left where they are;
+  `tag` and `digest` left where they are (beside `pullPolicy: Never`, built here);
 - templates (`templates/**.yaml`, `*.tpl`): they are text for Go's template engine, not
   YAML, so they are never parsed; a line `image: NAME[:TAG]` whose name is literal is
   found and its name edited in place (`image: {{ .Values.x }}` takes its value from the

@@ -5,7 +5,8 @@ values.
 
 Not images: a CustomResourceDefinition's `image` keys (schema property names), anything
 under `status:` (what a cluster recorded, never pulled), and `volumes:` (an RBD volume's
-`image:` names a disk)."""
+`image:` names a disk). Not pulls: a container's image with `imagePullPolicy: Never` (a
+test loads it onto the node first): reported as built here."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from credhelper.repos.rewrite.found import NEW_NAME, REGISTRY_REPOSITORY, WHOLE,
 ECR = "ecr"  # the team's image, now in ECR
 PULL_THROUGH = "pull-through"  # a public image, through the pull-through cache
 LEFT = "docker-hub"  # a public image, and no pull-through cache configured
-BUILT_HERE = "built here"  # the project builds this image: not a pull
+BUILT_HERE = "built here"  # the project builds this image (or it is never pulled)
 UNRESOLVED = "unresolved"  # built from variables that cannot be followed
 EXCLUDED = "excluded"  # in a file the user (or the defaults) excluded
 
@@ -92,8 +92,13 @@ def rewrite(
         if excluded:
             changes.append(Change(line, item.text, "", EXCLUDED, item.kind))
             continue
+        if item.never_pulled:
+            changes.append(Change(line, item.text, "", BUILT_HERE, item.kind))
+            continue
         if item.unresolved:
-            changes.append(Change(line, item.text, "", UNRESOLVED, item.kind))
+            # A build argument that names an image built here (skaffold's `requires`).
+            status = BUILT_HERE if _is_built(item.text, built) else UNRESOLVED
+            changes.append(Change(line, item.text, "", status, item.kind))
             continue
         try:
             ref = imageref.parse(item.text if item.form == WHOLE else item.name)
@@ -101,8 +106,7 @@ def rewrite(
             continue  # a value that is no image reference (`image: logo.png.bak`, say)
         if not ref.docker_hub:
             continue
-        key = repository_key(ref)
-        if key in built or (ref.tag and f"{key}:{ref.tag}" in built):
+        if _built(ref, built):
             changes.append(Change(line, item.text, "", BUILT_HERE, item.kind))
             continue
         decided = replacement(ref, dest)
@@ -117,6 +121,20 @@ def rewrite(
         if new:
             edits.update(_edits(item, new))
     return _applied(text, edits), changes
+
+
+def _built(ref: imageref.ImageRef, built: Collection[str]) -> bool:
+    key = repository_key(ref)
+    return key in built or bool(ref.tag and f"{key}:{ref.tag}" in built)
+
+
+def _is_built(text: str, built: Collection[str]) -> bool:
+    """Whether `text` is a Docker Hub image reference that the project builds."""
+    try:
+        ref = imageref.parse(text)
+    except UsageError:
+        return False
+    return ref.docker_hub and _built(ref, built)
 
 
 def _edits(item: Found, new: str) -> dict[Span, str]:

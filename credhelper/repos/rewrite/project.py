@@ -6,7 +6,7 @@
 - the build contexts bake and compose files name, and the Dockerfiles they apply to;
 - the images the project builds itself (compose services with `build:` and `image:`,
   skaffold artifacts, bake tags, a Tiltfile's `docker_build`): `built here`, never
-  rewritten;
+  rewritten; and the build arguments through which a skaffold artifact receives another;
 - which inputs of a reusable GitHub workflow feed an image.
 
 Files excluded (`excludes`) teach nothing: a vendored compose file must not make the
@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 
 from credhelper.errors import UsageError
 from credhelper.repos import imageref
-from credhelper.repos.rewrite import bake, compose, github, gitlab, yamlload
+from credhelper.repos.rewrite import bake, compose, github, gitlab, skaffold, yamlload
 from credhelper.repos.rewrite.plan import repository_key
 from credhelper.repos.rewrite.sources import Sources
-from credhelper.repos.rewrite.yamlload import Node, ScalarNode, SequenceNode
+from credhelper.repos.rewrite.yamlload import Node
 
 _TILT_BUILD = re.compile(
     r"\b(?:docker_build|docker_build_with_restart|custom_build)\(\s*(?:ref\s*=\s*)?"
     r"([\"'])([^\"'\n]+)\1"
 )
-_SKAFFOLD = re.compile(r"skaffold(?:[.-][\w.-]+)?\.ya?ml", re.IGNORECASE)
 _COMPOSE = re.compile(r"(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml")
+#: YAML files that are never a skaffold config, not even looked at for one.
+_NOT_SKAFFOLD = re.compile(r"values(?:[.-][\w.-]+)?\.ya?ml|Chart\.yaml")
 _WORKFLOWS = ".github/workflows/"
 #: Files included by included files: a bound, for pipelines that include themselves.
 _INCLUDE_DEPTH = 32
@@ -143,13 +144,27 @@ def learn(sources: Sources, included: Collection[str]) -> Facts:
         elif name == "Tiltfile" or name.endswith(".tiltfile"):
             tilt = [m[2] for m in _TILT_BUILD.finditer(sources.text(path).text)]
             facts.built.update(k for k in map(built_key, tilt) if k)
-        elif _SKAFFOLD.fullmatch(name):
-            facts.built.update(k for k in map(built_key, _skaffold(_documents(sources, path))) if k)
+        elif skaffold.is_named(name):
+            _skaffold(sources, path, facts)
         elif _WORKFLOWS in "/" + path and name.endswith((".yml", ".yaml")):
             fed = github.feeds(_documents(sources, path))
             if fed:
                 facts.reusable[path] = fed
+        elif _may_be_skaffold(path, facts) and skaffold.says_so(sources.text(path).text):
+            # The text stays read: the scan reads every YAML file next.
+            _skaffold(sources, path, facts)
     return facts
+
+
+def _may_be_skaffold(path: str, facts: Facts) -> bool:
+    """Whether a YAML file of no other known kind could be a skaffold config."""
+    name = posixpath.basename(path)
+    return (
+        name.endswith((".yaml", ".yml"))
+        and _NOT_SKAFFOLD.fullmatch(name) is None
+        and path not in facts.pipelines
+        and not facts.is_chart_template(path)
+    )
 
 
 def _documents(sources: Sources, path: str) -> list[Node]:
@@ -168,23 +183,18 @@ def _bake(sources: Sources, path: str, facts: Facts) -> None:
     facts.built.update(k for k in map(built_key, read.tags) if k)
 
 
-def _skaffold(nodes: list[Node]) -> list[str]:
-    """The images skaffold builds: `build.artifacts[].image`, in profiles too."""
-    names = []
-    for root in nodes:
-        keys = yamlload.pairs(root)
-        builds = [keys.get("build")]
-        profiles = keys.get("profiles")
-        if isinstance(profiles, SequenceNode):
-            builds += [yamlload.pairs(p).get("build") for p in profiles.value]
-        for build in builds:
-            artifacts = yamlload.pairs(build).get("artifacts")
-            if isinstance(artifacts, SequenceNode):
-                for artifact in artifacts.value:
-                    image = yamlload.pairs(artifact).get("image")
-                    if isinstance(image, ScalarNode) and image.value:
-                        names.append(str(image.value))
-    return names
+def _skaffold(sources: Sources, path: str, facts: Facts) -> None:
+    """What the skaffold config at `path` builds, and the build arguments its artifacts'
+    `requires` aliases pass their Dockerfiles (see `skaffold`)."""
+    folder = posixpath.dirname(path)
+    for artifact in skaffold.artifacts(_documents(sources, path)):
+        key = built_key(artifact.image)
+        if key:
+            facts.built.add(key)
+        if artifact.dockerfile and artifact.args:
+            dockerfile = posixpath.normpath(posixpath.join(folder, artifact.dockerfile))
+            args = {alias: [image] for alias, image in artifact.args.items()}
+            facts.builds.append(BuildScope(None, {dockerfile}, set(), args))
 
 
 def _pipelines(sources: Sources, paths: list[str], facts: Facts) -> None:

@@ -118,9 +118,12 @@ def _single_values(value: str, lookup: Lookup) -> dict[str, str]:
 
 
 def _elsewhere(value: str, lookup: Lookup) -> bool:
-    """Whether `value`, its variables replaced by their one literal definition each, names
-    an image on a registry other than Docker Hub (`${REGISTRY}/app` with REGISTRY=ghcr.io/x):
-    then it is none of our business, not unresolved."""
+    """Whether `value` names an image on a registry other than Docker Hub: its registry is
+    written before the first variable (`gcr.io/$PROJECT_ID/app`), or it is once each variable
+    is replaced by its one literal definition (`${REGISTRY}/app` with REGISTRY=ghcr.io/x).
+    Then it is none of our business, not unresolved."""
+    if _written_registry_elsewhere(value):
+        return True
     values = _single_values(value, lookup)
     expanded = expand(value, values)
     if expanded is None:
@@ -132,6 +135,20 @@ def _elsewhere(value: str, lookup: Lookup) -> bool:
         return not imageref.parse(expanded).docker_hub
     except UsageError:
         return False
+
+
+def _written_registry_elsewhere(value: str) -> bool:
+    """Whether the text before `value`'s first variable starts with a registry host that is
+    not Docker Hub (a first path component Docker reads as a host: `gcr.io/`, `host:5000/`)."""
+    first = min((i for i in (value.find("$"), value.find("{{")) if i >= 0), default=-1)
+    host, slash, _ = value[: max(first, 0)].partition("/")
+    if not slash or not host:
+        return False
+    try:
+        ref = imageref.parse(f"{host}/image")
+    except UsageError:
+        return False
+    return ref.host is not None and not ref.docker_hub
 
 
 def _name(match: re.Match[str]) -> str:

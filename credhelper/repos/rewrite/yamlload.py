@@ -13,10 +13,15 @@ recursion. Nesting deeper than the parser allows (libyaml stops at 1000 levels, 
 loader at Python's recursion limit) is `NotParsed`, and so is a file with more values than
 any real one (each value costs a few hundred bytes once parsed: a 4 MiB file of `[a,a,a,…]`
 would otherwise cost a gigabyte).
+
+The CustomResourceDefinitions of a file are not parsed (`without_definitions`): a schema
+holds no reference, and install bundles are mostly schemas.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Collection, Iterator
 from typing import Any
 
@@ -73,6 +78,7 @@ def documents(text: str, *, pure: bool = False) -> list[Node]:
         raise NotParsed(f"more than {MAX_SEPARATORS:,} values: not read")
     if text.startswith(_BOM):
         text = "\n" + text[1:]  # same length: every offset still points into the file's text
+    text = without_definitions(text)
     try:
         return list(yaml.compose_all(text, Loader=_PURE if pure else _LOADER))
     except RecursionError:
@@ -84,6 +90,46 @@ def documents(text: str, *, pure: bool = False) -> list[Node]:
         if "maximum nesting depth" in problem:
             problem = "nested too deeply"
         raise NotParsed(f"{where}{problem}") from None
+
+
+# A document marker alone on its line (a comment may follow), and a top-level `kind:`
+# naming a CustomResourceDefinition.
+_MARKER = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
+_ANY_MARKER = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
+_DEFINITION = re.compile(
+    r"^kind[ \t]*:[ \t]*([\"']?)CustomResourceDefinition\1[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE
+)
+# YAML's line breaks (YAML 1.1 counts NEL and the Unicode separators too).
+_BREAKS = "\r\n\x85\u2028\u2029"
+_LINE_BODY = re.compile(f"[^{_BREAKS}]+")
+
+
+def without_definitions(text: str) -> str:
+    """`text` with every CustomResourceDefinition document blanked: its characters but line
+    breaks made spaces, so it parses as an empty document and every offset and line of
+    the others stays as it was. A definition is a schema (its `image` keys are property
+    names, never a reference), and in an install bundle it is most of the bytes: parsing
+    it was most of the work. A document is only blanked when markers alone on their lines
+    bound it and it says `kind: CustomResourceDefinition` at the top level; a directive
+    line (`%YAML`) is kept for the document it introduces."""
+    if "CustomResourceDefinition" not in text or any(c in text for c in _BREAKS[2:]):
+        return text  # (documents split by rarer line breaks are parsed as they are)
+    parts: list[str] = []
+    start = 0
+    for marker in itertools.chain(_MARKER.finditer(text), [None]):
+        end = marker.start() if marker else len(text)
+        chunk = text[start:end]
+        if _DEFINITION.search(chunk) and not _ANY_MARKER.search(chunk):
+            chunk = _LINE_BODY.sub(_blank, chunk)
+        parts.append(chunk)
+        if marker:
+            parts.append(marker.group())
+            start = marker.end()
+    return "".join(parts)
+
+
+def _blank(line: re.Match[str]) -> str:
+    return line[0] if line[0].startswith("%") else " " * len(line[0])
 
 
 def walk(root: Node, skip: Collection[str] = ()) -> Iterator[tuple[Node, str | None]]:

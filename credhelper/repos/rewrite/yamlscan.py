@@ -10,6 +10,7 @@ stay as they are."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 from credhelper.repos.rewrite import yamlload
 from credhelper.repos.rewrite.found import NAME, REGISTRY_REPOSITORY, Found, Span, is_templated
@@ -91,14 +92,28 @@ def image_keys(text: str, roots: list[Node], kind: str, skip: Collection[str] = 
             if not isinstance(node, MappingNode) or not _may_hold_image(node, key):
                 continue
             pairs = yamlload.pairs(node)
+            here: list[Found] = []
             if is_helm_pair(pairs, key):
                 pair = helm_pair(text, pairs, kind)
                 if pair is not None:
-                    found.append(pair)
+                    here.append(pair)
             image = pairs.get("image")
             if image is not None:
-                found += refs(text, image, kind)
+                here += refs(text, image, kind)
+            if here and never_pulled(pairs, _PULL_POLICY_KEYS, "Never"):
+                here = [replace(item, never_pulled=True) for item in here]
+            found += here
     return found
+
+
+#: A container's `imagePullPolicy`, and the `pullPolicy` Helm charts put beside an image.
+_PULL_POLICY_KEYS = ("imagePullPolicy", "pullPolicy")
+
+
+def never_pulled(pairs: dict[str, Node], keys: Collection[str], never: str) -> bool:
+    """Whether a mapping's pull policy (under one of `keys`) is `never`: the image is
+    used from where it runs, never pulled."""
+    return any(yamlload.text_of(pairs.get(key)) == never for key in keys)
 
 
 _WORDS = frozenset({"image", "repository", "<<"})

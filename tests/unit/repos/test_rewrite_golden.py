@@ -109,6 +109,7 @@ def scan(tmp_path: Path) -> Scan:
 
     def run(name: str, text: str, dest: Destination = DEST) -> tuple[str, list[tuple[int, str]]]:
         path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode())
         results = files.survey([str(path)], dest, {"PATH": "/nonexistent"}, Excludes(())).results
         if not results:
@@ -155,6 +156,58 @@ def test_a_variable_name_is_unresolved_and_a_variable_tag_keeps_its_text(scan: S
 
     assert new == text.replace("connectedhome/app:$TAG", f"{HOST}/app:$TAG")
     assert changes == [(2, "unresolved"), (3, "ecr"), (4, "unresolved")]
+
+
+def test_a_written_registry_with_a_variable_path_is_not_docker_hub(scan: Scan) -> None:
+    # `gcr.io/$PROJECT_ID/builder` (skaffold's own images) is on gcr.io whatever the
+    # project: neither a Docker Hub pull nor "unresolved" for --strict.
+    dockerfile = (
+        "FROM gcr.io/$PROJECT_ID/builder:latest\n"
+        "FROM localhost:5000/${TEAM}/base\n"
+        "FROM docker.io/$ORG/app:1\n"
+        "FROM ${REGISTRY}/app\n"
+    )
+    workflow = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    container: ghcr.io/${{ github.repository }}/ci:latest\n"
+        "    services:\n      db: index.docker.io/${{ vars.ORG }}/db:1\n"
+    )
+
+    assert scan("Dockerfile", dockerfile) == (dockerfile, [(3, "unresolved"), (4, "unresolved")])
+    assert scan(".github/workflows/ci.yml", workflow) == (workflow, [(7, "unresolved")])
+
+
+def test_an_image_never_pulled_is_left_as_built_here(scan: Scan) -> None:
+    # An integration test loads the image it just built onto its cluster's node (k3s,
+    # kind) and tells Kubernetes never to pull it (traefik's integration fixtures): renamed,
+    # the container would not start. The same for a chart's pullPolicy and compose's
+    # pull_policy.
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
+        "      containers:\n"
+        "        - name: proxy\n          image: example/proxy:latest\n"
+        "          imagePullPolicy: Never\n"
+        "        - name: sidecar\n          image: busybox:1.36\n"
+        "          imagePullPolicy: IfNotPresent\n"
+    )
+    values = (
+        "image:\n  repository: example/proxy\n  tag: dev\n  pullPolicy: Never\n"
+        "helper:\n  image: busybox:1.36\n  imagePullPolicy: Always\n"
+    )
+    stack = (
+        "services:\n  app:\n    image: example/app:dev\n    pull_policy: never\n"
+        "  db:\n    image: postgres:16\n    pull_policy: always\n"
+    )
+
+    new, changes = scan("deploy.yaml", manifest)
+    assert new == manifest.replace("busybox", f"{HOST}/docker-hub/library/busybox")
+    assert changes == [(8, "built here"), (11, "pull-through")]
+    new, changes = scan("values.yaml", values)
+    assert new == values.replace("busybox", f"{HOST}/docker-hub/library/busybox")
+    assert changes == [(2, "built here"), (6, "pull-through")]
+    new, changes = scan("docker-stack.yml", stack)
+    assert new == stack.replace("postgres", f"{HOST}/docker-hub/library/postgres")
+    assert changes == [(3, "built here"), (6, "pull-through")]
 
 
 def test_an_arg_default_used_twice_is_one_edit(scan: Scan) -> None:
@@ -244,3 +297,51 @@ def test_escaped_or_block_scalars_are_not_edited(scan: Scan) -> None:
 )
 def test_kind_of(path: str, kind: str | None) -> None:
     assert kinds.kind_of(path) == kind
+
+
+def test_a_skaffold_config_is_known_by_its_api_version_whatever_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Documentation samples and `skaffold -f` configs have any name (skaffold's docs); an
+    # artifact's `requires` passes the image it needs to its Dockerfile as the build
+    # argument the alias names (`FROM $BASE`, skaffold's microservices examples).
+    files_ = {
+        "samples/verify.yaml": (
+            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+            "    - image: web-app\n      context: web\n"
+            "      docker:\n        dockerfile: app.Dockerfile\n"
+            "      requires:\n        - image: app-base\n          alias: BASE\n"
+            "    - image: app-base\n      context: base\n"
+            "verify:\n  - name: smoke\n    container:\n      name: smoke\n"
+            "      image: web-app\n"
+            "  - name: wget\n    container:\n      name: wget\n      image: alpine:3.19\n"
+        ),
+        "samples/web/app.Dockerfile": (
+            "ARG BASE\nFROM golang:1.22 AS build\nFROM $BASE\nCOPY --from=build /app /app\n"
+        ),
+        "samples/base/Dockerfile": "FROM debian:12-slim\n",
+        "samples/k8s/pod.yaml": (
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: web\n"
+            "      image: web-app\n    - name: tools\n      image: busybox\n"
+        ),
+    }
+    for name, text in files_.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+
+    run = files.survey(["."], DEST, {"PATH": "/nonexistent"}, Excludes(()))
+
+    statuses = {r.path: [(c.reference, c.status) for c in r.changes] for r in run.results}
+    assert statuses == {
+        "samples/verify.yaml": [
+            ("web-app", "built here"),
+            ("app-base", "built here"),
+            ("app-base", "built here"),
+            ("web-app", "built here"),
+            ("alpine:3.19", "pull-through"),
+        ],
+        "samples/web/app.Dockerfile": [("app-base", "built here"), ("golang:1.22", "pull-through")],
+        "samples/base/Dockerfile": [("debian:12-slim", "pull-through")],
+        "samples/k8s/pod.yaml": [("web-app", "built here"), ("busybox", "pull-through")],
+    }
