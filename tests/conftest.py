@@ -24,6 +24,9 @@ import pytest
 from fakeaws import FakeAWS
 from keyrings import secret_service  # noqa: F401
 
+# The second local user's fixtures, for every test module.
+from localuser import other_user, shared_tmp  # noqa: F401
+
 # The real-client fixtures, for every test module: one dockerd per session.
 from realclients import dockerd, registry_factory  # noqa: F401
 

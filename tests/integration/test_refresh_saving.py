@@ -24,7 +24,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
     signin_server,
     token_file,
 )
-from localuser import give, other_user, run_as, shared_tmp  # noqa: F401 - fixtures
+from localuser import give, run_as
 from protocolcheck import answer, error_line
 
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
@@ -101,8 +101,8 @@ def users_home(
     env: Env,
     sso: SSO,
     oidc: FakeOIDC,
-    other_user: pwd.struct_passwd,  # noqa: F811 - the fixture
-    shared_tmp: Path,  # noqa: F811 - the fixture
+    other_user: pwd.struct_passwd,
+    shared_tmp: Path,
 ) -> tuple[Path, str]:
     """The other user's home, holding a refreshable login; (home, its refresh token)."""
     old_refresh = refreshable_login(env, sso, oidc)
@@ -116,9 +116,9 @@ def users_home(
 @pytest.mark.parametrize("our_folders", ["the user's", "root's own"])
 def test_root_with_another_users_home_leaves_their_login_alone(
     oidc: FakeOIDC,
-    other_user: pwd.struct_passwd,  # noqa: F811 - the fixture
+    other_user: pwd.struct_passwd,
     users_home: tuple[Path, str],
-    shared_tmp: Path,  # noqa: F811 - the fixture
+    shared_tmp: Path,
     our_folders: str,
 ) -> None:
     """`sudo -E docker pull`: the helper runs as root with the user's HOME. Rewriting the
@@ -167,7 +167,7 @@ def test_root_with_another_users_home_leaves_their_login_alone(
 
 def test_a_token_folder_that_cannot_be_written_refuses_the_refresh(
     oidc: FakeOIDC,
-    other_user: pwd.struct_passwd,  # noqa: F811 - the fixture
+    other_user: pwd.struct_passwd,
     users_home: tuple[Path, str],
 ) -> None:
     home, old_refresh = users_home

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import localuser
 import pytest
 from conftest import Env
 from setup_fixtures import ECR_SSO, docker_config, ecr_sso, snapshot, three_files, write
@@ -208,41 +209,25 @@ def test_owner_and_mode_are_kept(env: Env, tmp_path: Path) -> None:
 
 # -- as a user root does not stand in for -------------------------------------------------------
 
-USER = "ecrsso-user"
-
 
 @pytest.fixture
-def user_home() -> Iterator[tuple[pwd.struct_passwd, Path]]:
-    """An unprivileged user (created once, when missing) and a fresh home it owns, outside
-    root's private temporary folders. Root ignores file modes, so read-only targets can only
-    be tested as another user."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create and become an unprivileged user")
-    try:
-        user = pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", USER],
-            check=True,
-            capture_output=True,
-        )
-        user = pwd.getpwnam(USER)
+def user_home(other_user: pwd.struct_passwd) -> Iterator[tuple[pwd.struct_passwd, Path]]:
+    """The unprivileged user and a fresh home it owns, outside root's private temporary
+    folders. Root ignores file modes, so read-only targets can only be tested as another
+    user."""
     home = Path(tempfile.mkdtemp(prefix="ecr-sso-user-", dir="/tmp"))
-    os.chown(home, user.pw_uid, user.pw_gid)
+    os.chown(home, other_user.pw_uid, other_user.pw_gid)
     try:
-        yield user, home
+        yield other_user, home
     finally:
         shutil.rmtree(home)
 
 
 def as_user(user: pwd.struct_passwd, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environ = fresh_env(home)
+    """`ecr-sso ARGS` as `user`, with its environment moved to `home`."""
     return subprocess.run(
-        [
-            *("setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups"),
-            *(str(ECR_SSO), *args),
-        ],
-        env=environ,
+        [*localuser.as_user(user), str(ECR_SSO), *args],
+        env=fresh_env(home),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
