@@ -15,7 +15,7 @@ from pathlib import Path
 
 import localuser
 import pytest
-from conftest import Env
+from conftest import Env, environ_at
 from setup_fixtures import ECR_SSO, docker_config, ecr_sso, snapshot, three_files, write
 
 from credhelper import editlock, settings
@@ -39,16 +39,7 @@ def fresh_home(root: Path) -> dict[str, str]:
     """The isolated environment of `ecr_sso`, moved to a new home under `root`."""
     home = root / "home"
     home.mkdir(parents=True)
-    return {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
-        "DOCKER_CONFIG": str(home / ".docker"),
-    }
+    return environ_at(home)
 
 
 def start(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -227,26 +218,13 @@ def as_user(user: pwd.struct_passwd, home: Path, *args: str) -> subprocess.Compl
     """`ecr-sso ARGS` as `user`, with its environment moved to `home`."""
     return subprocess.run(
         [*localuser.as_user(user), str(ECR_SSO), *args],
-        env=fresh_env(home),
+        env=environ_at(home),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
-
-
-def fresh_env(home: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
-        "DOCKER_CONFIG": str(home / ".docker"),
-    }
 
 
 def user_writes(user: pwd.struct_passwd, path: Path, text: str, mode: int) -> None:
@@ -320,7 +298,7 @@ def test_an_immutable_file_is_named(tmp_path: Path) -> None:
         pytest.skip("needs root and chattr to mark a file immutable")
     folder = Path(tempfile.mkdtemp(prefix="ecr-sso-immutable-", dir="/tmp"))
     try:
-        environ = fresh_env(folder)
+        environ = environ_at(folder)
         config = folder / ".aws" / "config"
         write(config, "[default]\nregion = us-east-1\n", mode=0o644)
         if subprocess.run(["chattr", "+i", str(config)], check=False).returncode != 0:
