@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import HELPER, SSO, Env
+from conftest import HELPER, SSO, Env, home_locations
 from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, GET_ROLE_CREDENTIALS, FakeAWS
 
 import credhelper
@@ -43,22 +43,10 @@ PROD = "222222222222.dkr.ecr.us-east-1.amazonaws.com"
 
 def isolated_environ(home: Path, fake: FakeAWS) -> tuple[Env, dict[str, str]]:
     """An environment like the tests' `env` and `aws` fixtures, under `home`."""
-    env = Env(
-        home=home,
-        aws_config=home / ".aws" / "config",
-        docker_config_dir=home / ".docker",
-        cache_dir=home / ".cache" / "ecr-sso",
-        config_file=home / ".config" / "ecr-sso" / "config.toml",
-        sso_cache_dir=home / ".aws" / "sso" / "cache",
-    )
+    env = Env.under(home)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ECR_SSO_"))}
     environ.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        AWS_CONFIG_FILE=str(env.aws_config),
+        home_locations(home),
         AWS_EC2_METADATA_DISABLED="true",
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     )

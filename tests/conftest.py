@@ -24,6 +24,9 @@ import pytest
 from fakeaws import FakeAWS
 from keyrings import secret_service  # noqa: F401
 
+# The second local user's fixtures, for every test module.
+from localuser import other_user, shared_tmp  # noqa: F401
+
 # The real-client fixtures, for every test module: one dockerd per session.
 from realclients import dockerd, registry_factory  # noqa: F401
 
@@ -102,6 +105,18 @@ class Env:
     config_file: Path
     sso_cache_dir: Path
 
+    @classmethod
+    def under(cls, home: Path) -> Env:
+        """The locations under `home`, laid out as `home_locations` lays them out."""
+        return cls(
+            home=home,
+            aws_config=home / ".aws" / "config",
+            docker_config_dir=home / ".docker",
+            cache_dir=home / ".cache" / "ecr-sso",
+            config_file=home / ".config" / "ecr-sso" / "config.toml",
+            sso_cache_dir=home / ".aws" / "sso" / "cache",
+        )
+
     def write_config(self, text: str) -> Path:
         """Write ecr-sso's own TOML config file, creating its folder."""
         self.config_file.parent.mkdir(parents=True, exist_ok=True)
@@ -121,38 +136,45 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Env:
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
-    config_home = home / ".config"
-    cache_home = home / ".cache"
-    aws_dir = home / ".aws"
-    isolated = Env(
-        home=home,
-        aws_config=aws_dir / "config",
-        docker_config_dir=home / ".docker",
-        cache_dir=cache_home / "ecr-sso",
-        config_file=config_home / "ecr-sso" / "config.toml",
-        sso_cache_dir=aws_dir / "sso" / "cache",
-    )
+    isolated = Env.under(home)
     # The runtime dir holds D-Bus sockets and containers' auth.json: never the user's.
     runtime_dir = tmp_path / "run"
     runtime_dir.mkdir(mode=0o700)
     variables = {
-        "HOME": home,
-        "XDG_CONFIG_HOME": config_home,
-        "XDG_CACHE_HOME": cache_home,
-        "XDG_DATA_HOME": home / ".local" / "share",
-        "XDG_STATE_HOME": home / ".local" / "state",
-        "XDG_RUNTIME_DIR": runtime_dir,
-        "AWS_CONFIG_FILE": isolated.aws_config,
-        "AWS_SHARED_CREDENTIALS_FILE": aws_dir / "credentials",
-        "DOCKER_CONFIG": isolated.docker_config_dir,
+        **home_locations(home),
+        "XDG_RUNTIME_DIR": str(runtime_dir),
         # botocore would otherwise probe the instance metadata service for credentials.
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     for name, value in variables.items():
-        monkeypatch.setenv(name, str(value))
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("PATH", f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}")
     _point_botocore_at(isolated.sso_cache_dir, monkeypatch)
     return isolated
+
+
+def home_locations(home: Path) -> dict[str, str]:
+    """HOME and the locations the `env` fixture puts under it (the XDG folders, the AWS
+    config and credentials files, Docker's config folder), all under `home`."""
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+        "DOCKER_CONFIG": str(home / ".docker"),
+    }
+
+
+def environ_at(home: Path, **overrides: str) -> dict[str, str]:
+    """This test's environment (the stand-ins' endpoints included) moved to `home`, plus
+    `overrides`; without XDG_RUNTIME_DIR, which stays in this test's tmp_path, private to
+    root when the tests run as root."""
+    environ = {**os.environ, **home_locations(home), **overrides}
+    environ.pop("XDG_RUNTIME_DIR", None)
+    return environ
 
 
 def _point_botocore_at(sso_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -69,7 +69,7 @@ STOP_TIMEOUT_S = 20.0
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def _skip_or_fail(reason: str) -> None:
+def skip_or_fail(reason: str) -> None:
     """Skip on a developer's machine; fail under CI, where every real-client test must run."""
     if IN_CI:
         pytest.fail(f"{reason} (CI is set, so real-client tests must run)", pytrace=False)
@@ -80,7 +80,7 @@ def require_tool(name: str) -> str:
     """Return the path of executable ``name``; skip the test if missing (fail under CI)."""
     path = shutil.which(name)
     if path is None:
-        _skip_or_fail(f"{name} not found on PATH (bash tests/run installs it as root)")
+        skip_or_fail(f"{name} not found on PATH (bash tests/run installs it as root)")
     assert path is not None
     return path
 
@@ -576,7 +576,7 @@ def start_dockerd(base: Path) -> Dockerd:
     binary = require_tool("dockerd")
     docker_bin = require_tool("docker")
     if sys.platform != "linux" or os.geteuid() != 0:
-        _skip_or_fail("dockerd needs root on Linux")
+        skip_or_fail("dockerd needs root on Linux")
     sock = base / "docker.sock"
     daemon_json = base / "daemon.json"
     daemon_json.write_text("{}")  # never read a machine's /etc/docker/daemon.json

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import BIN_DIR, Env
 from fakeaws import FakeAWS
+from fakeportal import FakePortal
 
 ECR_SSO = BIN_DIR / "ecr-sso"
 GOLDEN = Path(__file__).parent / "golden"
@@ -186,3 +187,15 @@ def seed_sso_login(env: Env, aws: FakeAWS, session: str, start_url: str, region:
     with os.fdopen(fd, "w") as handle:
         json.dump(content, handle)
     return token
+
+
+def signed_in_to_portal(env: Env, aws: FakeAWS, portal: FakePortal) -> None:
+    """Where `setup --discover` starts: `[sso-session team]` alone in the AWS config, signed
+    in (`seed_sso_login`), and the portal taking that token."""
+    write(
+        env.aws_config,
+        "[sso-session team]\nsso_start_url = https://example.awsapps.com/start\n"
+        "sso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n",
+    )
+    token = seed_sso_login(env, aws, "team", "https://example.awsapps.com/start", "eu-west-1")
+    portal.accept(token)

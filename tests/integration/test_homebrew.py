@@ -4,7 +4,6 @@ package's, and Ruby accepts its syntax."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 from importlib.metadata import requires
@@ -12,6 +11,7 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 from types import ModuleType
 
+import scriptfile
 from realclients import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,14 +19,7 @@ FORMULA = REPO / "packaging" / "homebrew" / "ecr-sso.rb"
 
 
 def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "generate", REPO / "packaging" / "homebrew" / "generate.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return scriptfile.load(REPO / "packaging" / "homebrew" / "generate.py")
 
 
 def test_formula_is_what_the_pins_generate() -> None:

@@ -1,8 +1,8 @@
 """A hostile environment: other local users, planted and damaged cache files, odd input.
 
 One regression test per finding of issue 11 that this module's code answers (items 1-5).
-Where ownership matters, the attacker is a second local user (`ecrsso-other`, created when
-the tests run as root; skipped otherwise) who writes through `setpriv`. Every `get` runs
+Where ownership matters, the attacker is a second local user (tests/localuser.py: created
+when the tests run as root; skipped otherwise) who writes through `setpriv`. Every `get` runs
 with a timeout and an address-space limit, so a hang or a huge read fails the test instead
 of stalling or swapping the machine.
 """
@@ -15,13 +15,13 @@ import pwd
 import shutil
 import stat
 import subprocess
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 from conftest import HELPER, SSO, Env, environ_with
 from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, FakeAWS
+from localuser import run_as
 from protocolcheck import answer, error_line
 
 from credhelper.errors import CredentialsNotFound
@@ -30,7 +30,6 @@ DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 DEV_PASSWORD = FakeAWS.password("111111111111", "Developer")
 NOT_FOUND = CredentialsNotFound.MESSAGE
 NOT_FOUND_LINE = (NOT_FOUND + "\n").encode()
-OTHER_USER = "ecrsso-other"
 # A hang or an unbounded read must fail fast, not stall the suite or exhaust memory.
 GUARD_SECONDS = 15
 MEMORY_LIMIT = 2 * 1024**3
@@ -59,52 +58,18 @@ def only_file(folder: Path) -> Path:
     return found
 
 
-# -- a second local user --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def other_user() -> str:
-    """An unprivileged local user to play the attacker (created once, kept: idempotent)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a second local user (CI runs as root)")
-    if shutil.which("setpriv") is None:
-        pytest.skip("needs setpriv (util-linux) to act as the second user")
-    try:
-        pwd.getpwnam(OTHER_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OTHER_USER],
-            check=True,
-            capture_output=True,
-        )
-    return OTHER_USER
-
-
-def as_user(user: str, *command: str, stdin: bytes = b"") -> None:
-    """Run `command` as `user` (no privileges kept), failing the test if it fails."""
-    subprocess.run(
-        ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--", *command],
-        input=stdin,
-        capture_output=True,
-        check=True,
-        timeout=GUARD_SECONDS,
-    )
-
-
-@pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    """A folder both users can reach (pytest's tmp_path is private to root)."""
-    base = Path(tempfile.mkdtemp(prefix="ecrsso-hostile-", dir="/tmp"))
-    base.chmod(0o755)
-    yield base
-    shutil.rmtree(base)
+def write_as(user: pwd.struct_passwd, path: Path, data: bytes) -> None:
+    """Write `data` to `path` as `user`, failing the test if that fails."""
+    argv = ["sh", "-c", 'cat > "$0"', str(path)]
+    done = run_as(user, argv, env=os.environ, stdin=data, timeout=GUARD_SECONDS)
+    assert done.returncode == 0, done.stderr
 
 
 # -- finding 1: a token for a host that is not the registry ---------------------------------
 
 
 def test_route_planted_in_a_folder_others_can_write_gives_no_token(
-    sso: SSO, aws: FakeAWS, other_user: str, shared_tmp: Path
+    sso: SSO, aws: FakeAWS, other_user: pwd.struct_passwd, shared_tmp: Path
 ) -> None:
     sso.login()
     cache = shared_tmp / "cache"
@@ -116,15 +81,8 @@ def test_route_planted_in_a_folder_others_can_write_gives_no_token(
         path.chmod(0o777)
     real_route = (cache / "routes" / DEV).read_bytes()
     planted = cache / "routes" / "evil.example.com"
-    as_user(
-        other_user,
-        "sh",
-        "-c",
-        'cat > "$0"',
-        str(planted),
-        stdin=real_route.replace(DEV.encode(), b"evil.example.com"),
-    )
-    assert planted.stat().st_uid == pwd.getpwnam(other_user).pw_uid
+    write_as(other_user, planted, real_route.replace(DEV.encode(), b"evil.example.com"))
+    assert planted.stat().st_uid == other_user.pw_uid
 
     result = get("evil.example.com", env)
 
@@ -133,7 +91,7 @@ def test_route_planted_in_a_folder_others_can_write_gives_no_token(
 
 
 def test_cache_folder_owned_by_another_user_is_not_used(
-    sso: SSO, aws: FakeAWS, other_user: str, shared_tmp: Path
+    sso: SSO, aws: FakeAWS, other_user: pwd.struct_passwd, shared_tmp: Path
 ) -> None:
     sso.login()
     # What a valid cache for DEV looks like, made by the victim's own helper...
@@ -144,18 +102,12 @@ def test_cache_folder_owned_by_another_user_is_not_used(
     head, _, _ = token_file.read_bytes().partition(b"\n\n")
     # ...rebuilt by the other user, in a folder of theirs, with a password of their choosing.
     theirs = shared_tmp / "theirs"
-    other = pwd.getpwnam(other_user)
     for folder in (theirs, theirs / "routes", theirs / "tokens"):
         folder.mkdir(mode=0o755)
-        os.chown(folder, other.pw_uid, other.pw_gid)
-    as_user(other_user, "sh", "-c", 'cat > "$0"', str(theirs / "routes" / DEV), stdin=route)
-    as_user(
-        other_user,
-        "sh",
-        "-c",
-        'cat > "$0"',
-        str(theirs / "tokens" / token_file.name),
-        stdin=head + b"\n\nattacker-chosen-password",
+        os.chown(folder, other_user.pw_uid, other_user.pw_gid)
+    write_as(other_user, theirs / "routes" / DEV, route)
+    write_as(
+        other_user, theirs / "tokens" / token_file.name, head + b"\n\nattacker-chosen-password"
     )
     calls = aws.count(ECR_GET_AUTHORIZATION_TOKEN)
 

@@ -22,7 +22,7 @@ from ecrbed import (  # noqa: F401 - fixtures
 )
 from fakeaws import FakeAWS
 from fakeportal import Account, FakePortal, portal  # noqa: F401 - the fixture
-from setup_fixtures import TEAM, ecr_sso, seed_sso_login, write
+from setup_fixtures import TEAM, ecr_sso, signed_in_to_portal, write
 
 #: A title-bar rewrite, a bell, a cursor move, a right-to-left override, a forged line.
 HOSTILE_TAG = "1.0\x1b]0;owned\x07"
@@ -181,13 +181,7 @@ def test_discovered_names_with_control_characters_never_reach_the_config_or_term
     """A role name IAM could not have (a newline would add a key such as
     `credential_process` to the profile) is skipped with a note; an account name only
     names profiles, which keep the safe characters."""
-    write(
-        env.aws_config,
-        "[sso-session team]\nsso_start_url = https://example.awsapps.com/start\n"
-        "sso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n",
-    )
-    token = seed_sso_login(env, aws, "team", "https://example.awsapps.com/start", "eu-west-1")
-    portal.accept(token)
+    signed_in_to_portal(env, aws, portal)
     evil_role = "Admin\ncredential_process = sh -c 'echo owned'"
     portal.set_accounts(
         [

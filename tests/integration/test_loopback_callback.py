@@ -32,7 +32,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
     token_file,
     write_sso_config,
 )
-from otheruser import as_user, other_user  # noqa: F401 - fixture
+from localuser import as_user
 
 from credhelper.sso.loopback import Listener
 from credhelper.sso.peer import Peer, peer_of
@@ -157,7 +157,7 @@ def bash_request(port: int, target: str) -> list[str]:
 
 
 def test_another_users_connection_is_refused_even_with_the_state(
-    other_user: pwd.struct_passwd,  # noqa: F811 - fixture
+    other_user: pwd.struct_passwd,
 ) -> None:
     """Another local user who read the state and port from the browser's command line can
     neither end the sign-in (an error redirect) nor complete it (a code of their own):
@@ -210,7 +210,7 @@ def test_a_sign_in_survives_another_user_who_read_its_state(
     env: Env,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    other_user: pwd.struct_passwd,  # noqa: F811 - fixture
+    other_user: pwd.struct_passwd,
 ) -> None:
     """End to end: `ecr-sso login` while another user, knowing the state and port, tries
     first to deny the sign-in and then to complete it with their own code."""

@@ -9,7 +9,7 @@ import pwd
 from pathlib import Path
 
 from conftest import Env
-from localuser import give, other_user  # noqa: F401 - the fixture
+from localuser import give
 from setup_fixtures import ecr_sso
 
 ENTRIES = ("tokens/their-token", "routes/their.host", "locks/their.lock", "sso-registrations/r")
@@ -49,7 +49,7 @@ def test_purge_leaves_a_cache_folder_others_can_write(env: Env, tmp_path: Path) 
 def test_purge_leaves_another_users_cache_folder(
     env: Env,
     tmp_path: Path,
-    other_user: pwd.struct_passwd,  # noqa: F811 - the fixture
+    other_user: pwd.struct_passwd,
 ) -> None:
     """Root (who could delete anything) purging with ECR_SSO_CACHE_DIR at another user's
     cache: their tokens stay."""

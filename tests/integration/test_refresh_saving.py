@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pwd
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import HELPER, SSO, Env, RunHelper
+from conftest import HELPER, SSO, Env, RunHelper, environ_at
 from fakeaws import FakeAWS
 from fakeoidc import (  # noqa: F401 - fixtures
     REFRESH,
@@ -24,7 +23,7 @@ from fakeoidc import (  # noqa: F401 - fixtures
     signin_server,
     token_file,
 )
-from localuser import give, other_user, run_as, shared_tmp  # noqa: F401 - fixtures
+from localuser import give, run_as
 from protocolcheck import answer, error_line
 
 DEV = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
@@ -78,31 +77,13 @@ def test_a_state_folder_left_open_refuses_the_refresh_not_the_login(
     assert_refreshed_once(oidc, token_file(env), old_refresh)
 
 
-def environ_for(home: Path, **overrides: str) -> dict[str, str]:
-    """This test's environment (the stand-ins' endpoints included) moved to `home`."""
-    environ = dict(os.environ)
-    environ.pop("XDG_RUNTIME_DIR", None)  # under root's private tmp_path
-    environ.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        AWS_CONFIG_FILE=str(home / ".aws" / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
-        DOCKER_CONFIG=str(home / ".docker"),
-    )
-    environ.update(overrides)
-    return environ
-
-
 @pytest.fixture
 def users_home(
     env: Env,
     sso: SSO,
     oidc: FakeOIDC,
-    other_user: pwd.struct_passwd,  # noqa: F811 - the fixture
-    shared_tmp: Path,  # noqa: F811 - the fixture
+    other_user: pwd.struct_passwd,
+    shared_tmp: Path,
 ) -> tuple[Path, str]:
     """The other user's home, holding a refreshable login; (home, its refresh token)."""
     old_refresh = refreshable_login(env, sso, oidc)
@@ -116,9 +97,9 @@ def users_home(
 @pytest.mark.parametrize("our_folders", ["the user's", "root's own"])
 def test_root_with_another_users_home_leaves_their_login_alone(
     oidc: FakeOIDC,
-    other_user: pwd.struct_passwd,  # noqa: F811 - the fixture
+    other_user: pwd.struct_passwd,
     users_home: tuple[Path, str],
-    shared_tmp: Path,  # noqa: F811 - the fixture
+    shared_tmp: Path,
     our_folders: str,
 ) -> None:
     """`sudo -E docker pull`: the helper runs as root with the user's HOME. Rewriting the
@@ -137,7 +118,7 @@ def test_root_with_another_users_home_leaves_their_login_alone(
     as_root = run_as(
         pwd.getpwuid(0),
         [str(HELPER), "get"],
-        env=environ_for(home, **overrides),
+        env=environ_at(home, **overrides),
         stdin=DEV.encode(),
     )
 
@@ -158,7 +139,7 @@ def test_root_with_another_users_home_leaves_their_login_alone(
         1 + len(list(home.rglob("*")))
     ), "root made nothing in the user's home"
 
-    as_owner = run_as(other_user, [str(HELPER), "get"], env=environ_for(home), stdin=DEV.encode())
+    as_owner = run_as(other_user, [str(HELPER), "get"], env=environ_at(home), stdin=DEV.encode())
 
     assert answer(as_owner)["Secret"] == DEV_SECRET
     assert_refreshed_once(oidc, token, old_refresh)
@@ -167,13 +148,13 @@ def test_root_with_another_users_home_leaves_their_login_alone(
 
 def test_a_token_folder_that_cannot_be_written_refuses_the_refresh(
     oidc: FakeOIDC,
-    other_user: pwd.struct_passwd,  # noqa: F811 - the fixture
+    other_user: pwd.struct_passwd,
     users_home: tuple[Path, str],
 ) -> None:
     home, old_refresh = users_home
     folder = home / ".aws" / "sso" / "cache"
     folder.chmod(0o500)
-    environ = environ_for(home)
+    environ = environ_at(home)
 
     refused = run_as(other_user, [str(HELPER), "get"], env=environ, stdin=DEV.encode())
 

@@ -4,24 +4,19 @@ Docker Hub reference it plants in values files is listed."""
 from __future__ import annotations
 
 import collections
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
+import scriptfile
 from conftest import BIN_DIR, Env
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "rewrite_bench.py"
+BENCH = scriptfile.REPO / "bench" / "rewrite_bench.py"
 HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
 
 
 def test_check_lists_every_planted_reference(env: Env, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("rewrite_bench", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = scriptfile.load(BENCH)
     tree = tmp_path / "charts"
     tree.mkdir()
     shape = bench.write_tree(tree, 8, 11, 0.05)

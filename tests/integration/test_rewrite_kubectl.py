@@ -10,12 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import rewritedest
 import yaml
 
-from credhelper.repos import imageref
-
 CASE = Path(__file__).parents[1] / "golden" / "rewrite" / "kustomize"
-HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
 
 
 def _kustomized(root: Path, folder: str) -> list[object]:
@@ -40,14 +38,7 @@ def _moved(node: object) -> object:
         moved = {k: _moved(v) for k, v in node.items()}
         image = node.get("image")
         if isinstance(image, str) and ("containers" not in node) and "name" in node:
-            ref = imageref.parse(image)
-            if ref.docker_hub:
-                org = ref.repository.startswith("connectedhome/")
-                moved["image"] = (
-                    imageref.to_ecr(ref, HOST, "connectedhome")
-                    if org
-                    else imageref.to_pull_through(ref, HOST, "docker-hub")
-                )
+            moved["image"] = rewritedest.moved(image)
         return moved
     if isinstance(node, list):
         return [_moved(item) for item in node]

@@ -19,7 +19,15 @@ import pytest
 from conftest import BIN_DIR, Env, RunHelper
 from fakeaws import FakeAWS
 from fakeportal import Account, FakePortal, portal  # noqa: F401 - the fixture
-from setup_fixtures import GOLDEN, docker_config, ecr_sso, on_terminal, seed_sso_login, write
+from setup_fixtures import (
+    GOLDEN,
+    docker_config,
+    ecr_sso,
+    on_terminal,
+    seed_sso_login,
+    signed_in_to_portal,
+    write,
+)
 
 GOLDEN_TEAM = GOLDEN / "team.toml"
 GOLDEN_PROFILES = {
@@ -166,14 +174,7 @@ def test_after_login_every_registry_gets_its_profiles_token(
 
 
 def test_discover_sets_up_every_role(env: Env, aws: FakeAWS, portal: FakePortal) -> None:  # noqa: F811
-    # Signed in already: the session is in the AWS config, the token in the cache.
-    write(
-        env.aws_config,
-        "[sso-session team]\nsso_start_url = https://example.awsapps.com/start\n"
-        "sso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n",
-    )
-    token = seed_sso_login(env, aws, "team", "https://example.awsapps.com/start", "eu-west-1")
-    portal.accept(token)
+    signed_in_to_portal(env, aws, portal)
     portal.set_accounts(
         [
             Account("111111111111", "Payments Prod", "a@example.com", ("Admin", "ReadOnly")),

@@ -13,8 +13,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import localuser
 import pytest
-from conftest import Env
+from conftest import Env, environ_at
 from setup_fixtures import ECR_SSO, docker_config, ecr_sso, snapshot, three_files, write
 
 from credhelper import editlock, settings
@@ -38,16 +39,7 @@ def fresh_home(root: Path) -> dict[str, str]:
     """The isolated environment of `ecr_sso`, moved to a new home under `root`."""
     home = root / "home"
     home.mkdir(parents=True)
-    return {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
-        "DOCKER_CONFIG": str(home / ".docker"),
-    }
+    return environ_at(home)
 
 
 def start(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -208,60 +200,31 @@ def test_owner_and_mode_are_kept(env: Env, tmp_path: Path) -> None:
 
 # -- as a user root does not stand in for -------------------------------------------------------
 
-USER = "ecrsso-user"
-
 
 @pytest.fixture
-def user_home() -> Iterator[tuple[pwd.struct_passwd, Path]]:
-    """An unprivileged user (created once, when missing) and a fresh home it owns, outside
-    root's private temporary folders. Root ignores file modes, so read-only targets can only
-    be tested as another user."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create and become an unprivileged user")
-    try:
-        user = pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", USER],
-            check=True,
-            capture_output=True,
-        )
-        user = pwd.getpwnam(USER)
+def user_home(other_user: pwd.struct_passwd) -> Iterator[tuple[pwd.struct_passwd, Path]]:
+    """The unprivileged user and a fresh home it owns, outside root's private temporary
+    folders. Root ignores file modes, so read-only targets can only be tested as another
+    user."""
     home = Path(tempfile.mkdtemp(prefix="ecr-sso-user-", dir="/tmp"))
-    os.chown(home, user.pw_uid, user.pw_gid)
+    os.chown(home, other_user.pw_uid, other_user.pw_gid)
     try:
-        yield user, home
+        yield other_user, home
     finally:
         shutil.rmtree(home)
 
 
 def as_user(user: pwd.struct_passwd, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environ = fresh_env(home)
+    """`ecr-sso ARGS` as `user`, with its environment moved to `home`."""
     return subprocess.run(
-        [
-            *("setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups"),
-            *(str(ECR_SSO), *args),
-        ],
-        env=environ,
+        [*localuser.as_user(user), str(ECR_SSO), *args],
+        env=environ_at(home),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
-
-
-def fresh_env(home: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
-        "DOCKER_CONFIG": str(home / ".docker"),
-    }
 
 
 def user_writes(user: pwd.struct_passwd, path: Path, text: str, mode: int) -> None:
@@ -335,7 +298,7 @@ def test_an_immutable_file_is_named(tmp_path: Path) -> None:
         pytest.skip("needs root and chattr to mark a file immutable")
     folder = Path(tempfile.mkdtemp(prefix="ecr-sso-immutable-", dir="/tmp"))
     try:
-        environ = fresh_env(folder)
+        environ = environ_at(folder)
         config = folder / ".aws" / "config"
         write(config, "[default]\nregion = us-east-1\n", mode=0o644)
         if subprocess.run(["chattr", "+i", str(config)], check=False).returncode != 0:

@@ -4,28 +4,20 @@ without image references, Docker Hub references planted where it records them)."
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import scriptfile
 import yaml
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "rewrite_bench.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rewrite_bench", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
+    return scriptfile.load(scriptfile.REPO / "bench" / "rewrite_bench.py")
 
 
 def _files(root: Path) -> dict[str, bytes]:

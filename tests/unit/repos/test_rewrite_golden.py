@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rewritedest import DEST, HOST
 
 from credhelper.repos.rewrite import files, kinds
 from credhelper.repos.rewrite.excludes import Excludes
@@ -19,8 +20,6 @@ from credhelper.settings import parse as parse_settings
 from credhelper.settings import parse_toml
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "rewrite"
-HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
-DEST = Destination(HOST, "connectedhome", "docker-hub")
 Scan = Callable[..., tuple[str, list[tuple[int, str]]]]
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input").is_dir())
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
+from rewritedest import HOST, moved
 
 from credhelper.repos import imageref
 from credhelper.repos.rewrite import kustomize
 
 CASE = Path(__file__).parents[2] / "golden" / "rewrite" / "kustomize"
-HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
 BUILDS = ["kustomize/base", "kustomize/overlays/prod"]
 
 
@@ -85,22 +85,13 @@ def _build(root: Path, folder: str) -> list[str]:
     return [_entry_applied(i, kustomization.get("images", [])) for i in images]
 
 
-def _moved(image: str) -> str:
-    ref = imageref.parse(image)
-    if not ref.docker_hub:
-        return image
-    if ref.repository.startswith("connectedhome/"):
-        return imageref.to_ecr(ref, HOST, "connectedhome")
-    return imageref.to_pull_through(ref, HOST, "docker-hub")
-
-
 @pytest.mark.parametrize("folder", BUILDS)
 def test_kustomize_builds_the_same_images_moved_to_ecr(folder: str) -> None:
     before = _build(CASE / "input", folder)
     after = _build(CASE / "expected", folder)
 
     assert before  # the case builds something
-    assert after == [_moved(image) for image in before]
+    assert after == [moved(image) for image in before]
     assert all(not imageref.parse(image).docker_hub for image in after)
 
 

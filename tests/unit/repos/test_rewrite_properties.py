@@ -19,14 +19,13 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rewritedest import DEST, HOST, moved
 
 from credhelper.repos import imageref
 from credhelper.repos.rewrite import compose, dockerfile, kubernetes, yamlload
-from credhelper.repos.rewrite.plan import Destination, rewrite
+from credhelper.repos.rewrite.plan import rewrite
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "rewrite"
-HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
-DEST = Destination(HOST, "connectedhome", "docker-hub")
 _YAML = re.compile(r".+\.ya?ml|Kustomization")
 
 
@@ -231,12 +230,7 @@ def _expected_image(image: str) -> str:
         name = image.split(":${", maxsplit=1)[0]
         new = _expected_image(name)
         return new + image[len(name) :]
-    ref = imageref.parse(image)
-    if not ref.docker_hub:
-        return image
-    if ref.repository.startswith("connectedhome/"):
-        return imageref.to_ecr(ref, HOST, "connectedhome")
-    return imageref.to_pull_through(ref, HOST, "docker-hub")
+    return moved(image)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
