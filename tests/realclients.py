@@ -261,15 +261,18 @@ def make_oci_layout(dest: Path, tag: str, files: Mapping[str, bytes], arch: str 
     return dest
 
 
-def make_oci_index_layout(dest: Path, tag: str, arches: Iterable[str] = ("amd64", "arm64")) -> Path:
+def make_oci_index_layout(
+    dest: Path, tag: str, arches: Iterable[str] = ("amd64", "arm64"), *, note: bytes = b""
+) -> Path:
     """Write a multi-arch image index tagged ``tag``: one small linux image per arch.
 
-    Each image holds ``/arch.txt`` with its arch name, so the images differ. Returns ``dest``.
+    Each image holds ``/arch.txt`` with its arch name (and ``note``, so that indexes can
+    differ too), so the images differ. Returns ``dest``.
     """
     dest.mkdir(parents=True, exist_ok=True)
     entries = []
     for arch in arches:
-        desc = _write_image(dest, {"arch.txt": f"{arch}\n".encode()}, arch)
+        desc = _write_image(dest, {"arch.txt": f"{arch}\n".encode() + note}, arch)
         entries.append({**desc, "platform": {"architecture": arch, "os": "linux"}})
     index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
     _tag_layout(dest, tag, _write_blob(dest, _json_bytes(index), OCI_INDEX))

@@ -1,21 +1,23 @@
-"""Copy images from Docker Hub (or any registry) into ECR with skopeo, tag by tag.
+"""`migrate`'s parts: the SOURCE arguments, and skopeo, the copier.
 
 skopeo does the copying (`skopeo copy --all --preserve-digests`): it keeps multi-arch
 indexes whole and fails rather than change a digest. Credentials:
-- source: skopeo's own lookup (its auth.json files, then Docker's config.json, with
-  `credHelpers`), so whatever `docker login` or `skopeo login` left works;
+- source: the login migrate found for the source registry (Docker's config: `credHelpers`,
+  `credsStore`, `auths`), handed to skopeo in an auth file that exists in memory only (a
+  memfd on Linux; elsewhere a private file removed at the end), so the copies pull as the
+  same account whose allowance the plan read; without one, skopeo's own lookup;
 - destination: our credential helper, always. skopeo gets a private auth file whose only
   entry is `"credHelpers": {"<registry host>": "ecr-sso"}`, so it runs
   `docker-credential-ecr-sso` for the ECR host whatever the user's Docker config says.
   Transport settings (an insecure or mirrored registry) come from skopeo's own
   registries.conf, as for any skopeo command.
 
-A tag already in ECR with the same manifest digest (sha256 of the raw manifest, read with
-`skopeo inspect --raw` on both sides) is skipped, so a second run copies nothing.
+The plan, the copies in parallel and the journal are `migrate_plan` and `migrate_run`.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fnmatch
 import hashlib
@@ -28,12 +30,13 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from credhelper import atomic, errors
 from credhelper.repos import imageref
-from credhelper.repos.ecr import Ecr
+from credhelper.repos.dockerhub_login import Login
 from credhelper.repos.imageref import ImageRef
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,7 @@ FAILED = "failed"
 WOULD_COPY = "would copy"
 
 _FATAL = re.compile(r'level=fatal msg="(?P<msg>(?:[^"\\]|\\.)*)"')
+_LIMITED = re.compile(r"toomanyrequests|too many requests|\b429\b", re.IGNORECASE)
 
 
 class ToolMissing(errors.EcrSsoError):
@@ -91,7 +95,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one tag (or, with tag "-", to a whole source)."""
+    """What happened to one tag (or, with tag "-", to a whole source). `digest` is what
+    ECR holds (or would hold) under the tag, `source_digest` what the source had."""
 
     source: str
     tag: str
@@ -99,6 +104,7 @@ class Outcome:
     result: str
     digest: str = ""
     reason: str = ""
+    source_digest: str = ""
 
 
 def sources(texts: Sequence[str], dockerhub_org: str | None, globs: Sequence[str]) -> list[Source]:
@@ -148,8 +154,14 @@ def skopeo_environ(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def rate_limited(reason: str) -> bool:
+    """Whether skopeo failed because the source's pull limit was reached (429)."""
+    return _LIMITED.search(reason) is not None
+
+
 class Skopeo:
-    """skopeo, with every destination call signed in through our helper."""
+    """skopeo, with every destination call signed in through our helper. The copies in
+    flight can be stopped from another thread (`stop_all`)."""
 
     def __init__(
         self,
@@ -157,12 +169,28 @@ class Skopeo:
         environ: Mapping[str, str],
         dest_authfile: str,
         src_authfile: str | None = None,
+        *,
+        source_auth: SourceAuth | None = None,
     ) -> None:
         self.executable = executable
         self.environ = dict(environ)
         self.dest_authfile = dest_authfile
         # When the source is ECR too (promote): its sign-in through our helper as well.
         self.src_authfile = src_authfile
+        # migrate: the logins found for source registries, by host.
+        self.source_auth = source_auth
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._stopped = False
+
+    def stop_all(self) -> None:
+        """End every skopeo in flight (SIGTERM) and start no more."""
+        with self._lock:
+            self._stopped = True
+            running = list(self._running)
+        for process in running:
+            with contextlib.suppress(OSError):
+                process.terminate()
 
     def list_tags(self, name: str, *, dest: bool) -> list[str]:
         """The tags of repository `name` (`host/path`)."""
@@ -178,9 +206,15 @@ class Skopeo:
         raw = self._run(["inspect", "--raw", *self._auth(dest), f"docker://{ref}"])
         return "sha256:" + hashlib.sha256(raw).hexdigest()
 
-    def copy(self, source: str, dest: str) -> str:
+    def copy(self, source: str, dest: str, *, source_host: str | None = None) -> str:
         """Copy `source` to `dest` (both `host/path:tag` or `@digest`), every image of an
-        index; return the digest written."""
+        index; return the digest written. With `source_host`, the login found for it."""
+        src_auth = self.src_authfile
+        fds: tuple[int, ...] = ()
+        if source_host is not None and self.source_auth is not None:
+            found = self.source_auth.path_for(source_host)
+            if found is not None:
+                src_auth, fds = found
         with tempfile.TemporaryDirectory(prefix="ecr-sso-") as folder:
             digest_file = os.path.join(folder, "digest")
             self._run(
@@ -192,10 +226,11 @@ class Skopeo:
                     digest_file,
                     "--dest-authfile",
                     self.dest_authfile,
-                    *(["--src-authfile", self.src_authfile] if self.src_authfile else []),
+                    *(["--src-authfile", src_auth] if src_auth else []),
                     f"docker://{source}",
                     f"docker://{dest}",
-                ]
+                ],
+                fds,
             )
             try:
                 with open(digest_file, encoding="ascii") as handle:
@@ -208,24 +243,34 @@ class Skopeo:
             return ["--authfile", self.dest_authfile]
         return ["--authfile", self.src_authfile] if self.src_authfile else []
 
-    def _run(self, argv: list[str]) -> bytes:
+    def _run(self, argv: list[str], fds: tuple[int, ...] = ()) -> bytes:
         command = [self.executable, argv[0], "--retry-times", RETRY_TIMES, *argv[1:]]
         log.debug("running %s", " ".join(command))
+        with self._lock:
+            if self._stopped:
+                raise SkopeoFailed("stopped before it started")
+            try:
+                process = subprocess.Popen(
+                    command,
+                    env=self.environ,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    pass_fds=fds,
+                )
+            except OSError as err:
+                raise SkopeoFailed(f"cannot run skopeo: {err.strerror}") from None
+            self._running.add(process)
         try:
-            done = subprocess.run(
-                command,
-                env=self.environ,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                check=False,
-            )
-        except OSError as err:
-            raise SkopeoFailed(f"cannot run skopeo: {err.strerror}") from None
-        if done.returncode != 0:
-            reason = one_line(done.stderr.decode(errors="replace"))
+            stdout, stderr = process.communicate()
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        if process.returncode != 0:
+            reason = one_line(stderr.decode(errors="replace"))
             log.info("skopeo %s failed: %s", argv[0], reason)
-            raise SkopeoFailed(reason or f"skopeo {argv[0]} exited with {done.returncode}")
-        return done.stdout
+            raise SkopeoFailed(reason or f"skopeo {argv[0]} exited with {process.returncode}")
+        return stdout
 
 
 def one_line(stderr: str) -> str:
@@ -249,92 +294,70 @@ def dest_authfile(host: str, *more: str) -> Iterator[str]:
         yield path
 
 
-def migrate(
-    items: Sequence[Source],
-    *,
-    ecr: Ecr,
-    skopeo: Skopeo,
-    globs: Sequence[str] = (),
-    dry_run: bool = False,
-    progress: Callable[[str], None] = lambda line: None,
-) -> list[Outcome]:
-    """Copy every source's tags into ECR; an outcome per tag. ECR API failures (denied,
-    signed out) end the run with our error; skopeo failures are the tag's outcome."""
-    host = ecr.target.host
-    outcomes: list[Outcome] = []
-    for item in items:
-        dest_name = f"{host}/{item.repository}"
-        try:
-            tags = _tags(item, skopeo, globs)
-        except SkopeoFailed as failed:
-            outcomes.append(Outcome(item.shown, "-", dest_name, FAILED, reason=failed.reason))
-            continue
-        if not tags:
-            reason = f"no tag matches {' or '.join(globs)}" if globs else "no tags"
-            outcomes.append(Outcome(item.shown, "-", dest_name, FAILED, reason=reason))
-            continue
-        created = False
-        if not ecr.exists(item.repository):
-            created = True
-            if dry_run:
-                progress(f"would create repository {item.repository} in {host}")
-            else:
-                ecr.create(item.repository)
-                progress(f"created repository {item.repository} in {host}")
-        try:
-            present = set() if created else set(skopeo.list_tags(dest_name, dest=True))
-        except SkopeoFailed as failed:
-            outcomes += [
-                Outcome(item.shown, tag, f"{dest_name}:{tag}", FAILED, reason=failed.reason)
-                for tag in tags
-            ]
-            continue
-        for tag in tags:
-            outcomes.append(
-                _one(
-                    item,
-                    tag,
-                    dest_name=dest_name,
-                    present=present,
-                    skopeo=skopeo,
-                    dry_run=dry_run,
-                    progress=progress,
-                )
-            )
-    return outcomes
+class SourceAuth:
+    """The logins found for source registries, as one auth file skopeo can read: a memfd
+    (Linux: it exists in memory only, and dies with the process however it ends) passed
+    to each skopeo as `/dev/fd/N`; elsewhere a private file, removed by `close`. Each host
+    in the file gets only its own login; a host without one is not in it (skopeo then
+    keeps its own lookup)."""
+
+    def __init__(self, logins: Mapping[str, Login]) -> None:
+        self.hosts = frozenset(logins)
+        auths = {
+            host: {"auth": base64.b64encode(f"{login.username}:{login.token}".encode()).decode()}
+            for host, login in logins.items()
+        }
+        data = json.dumps({"auths": auths}).encode()
+        self._fd: int | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._path = ""
+        if not logins:
+            return
+        memfd = getattr(os, "memfd_create", None)
+        if memfd is not None and os.path.isdir("/dev/fd"):
+            self._fd = memfd("ecr-sso-source-auth", getattr(os, "MFD_CLOEXEC", 0))
+            os.write(self._fd, data)
+            self._path = f"/dev/fd/{self._fd}"
+        else:
+            self._folder = tempfile.TemporaryDirectory(prefix="ecr-sso-auth-")
+            self._path = os.path.join(self._folder.name, "auth.json")
+            atomic.write_bytes(self._path, data, mode=0o600)
+
+    def path_for(self, host: str) -> tuple[str, tuple[int, ...]] | None:
+        """The auth file and the descriptors to pass, when `host` has a login."""
+        if host not in self.hosts:
+            return None
+        return self._path, (() if self._fd is None else (self._fd,))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def __enter__(self) -> SourceAuth:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def _tags(item: Source, skopeo: Skopeo, globs: Sequence[str]) -> list[str]:
-    if item.ref.tag:
-        return [item.ref.tag]
-    from credhelper.repos.tag_order import sort_tags
-
-    return sort_tags(select(skopeo.list_tags(item.name, dest=False), globs))
+#: EX_TEMPFAIL: try again later. What a stop at Docker Hub's pull limit exits with.
+EXIT_LATER = 75
 
 
-def _one(
-    item: Source,
-    tag: str,
-    *,
-    dest_name: str,
-    present: set[str],
-    skopeo: Skopeo,
-    dry_run: bool,
-    progress: Callable[[str], None],
-) -> Outcome:
-    source = f"{item.name}@{item.ref.digest}" if item.ref.digest else f"{item.name}:{tag}"
-    dest = f"{dest_name}:{tag}"
-    shown = f"{item.shown}:{tag}"
-    try:
-        if tag in present:
-            want = item.ref.digest or skopeo.digest(source, dest=False)
-            have = skopeo.digest(dest, dest=True)
-            if want == have:
-                return Outcome(shown, tag, dest, SKIPPED, digest=have)
-        if dry_run:
-            return Outcome(shown, tag, dest, WOULD_COPY)
-        progress(f"copying {shown} to {dest}")
-        digest = skopeo.copy(source, dest)
-    except SkopeoFailed as failed:
-        return Outcome(shown, tag, dest, FAILED, reason=failed.reason)
-    return Outcome(shown, tag, dest, COPIED, digest=digest)
+class LimitReached(errors.EcrSsoError):
+    """The source's pull limit stopped the run, and waiting was not asked for; the
+    journal holds what is done, `migrate --resume` does the rest."""
+
+    exit_code = EXIT_LATER
+
+
+class Interrupted(errors.EcrSsoError):
+    """Ctrl-C or SIGTERM ended the run; the copies in flight were stopped."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -1,0 +1,298 @@
+"""The copies: `--jobs` skopeo processes at a time, within Docker Hub's pull limit, each
+outcome in the journal as it happens.
+
+Before a copy starts, the ledger must be able to pay for it (its cost in pulls, from the
+plan). When it cannot, or a copy meets a 429, no new copy starts; those in flight finish;
+then one HEAD (free) reads the allowance again. Still short: wait (`--wait`, with a
+countdown) and look again, or stop and say how to resume. That same HEAD checks the tag
+has not moved at its source during the wait: one that moved is planned again (journal
+`replanned`), never copied blind. A copy always names its digest (`NAME@sha256:…`), so
+what arrives is what was planned and compared.
+
+Ctrl-C or SIGTERM stops the copies in flight (SIGTERM to each skopeo) and ends the run;
+what finished is in the journal, so at most the copies in flight are lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from types import FrameType
+from typing import Protocol
+
+from credhelper.repos import ratelimit
+from credhelper.repos.httpclient import HttpError
+from credhelper.repos.journal import Entry, Writer
+from credhelper.repos.migrate import (
+    COPIED,
+    FAILED,
+    SKIPPED,
+    Outcome,
+    Skopeo,
+    SkopeoFailed,
+    rate_limited,
+)
+from credhelper.repos.migrate_plan import COPY, PRESENT, Planned, Sources, Waits, compare_one
+from credhelper.repos.registry_api import Registry, TooManyRequests
+
+SIGTERM_EXIT = 128 + signal.SIGTERM
+SIGINT_EXIT = 128 + signal.SIGINT
+
+
+class Display(Protocol):
+    """What the run tells the person watching (see credhelper.cli.migrate_progress)."""
+
+    def started(self, entry: Entry) -> None: ...
+
+    def finished(self, entry: Entry, outcome: Outcome) -> None: ...
+
+    def allowance(self, available: int | None, last: ratelimit.Reading | None) -> None: ...
+
+    def waiting(self, seconds: int, why: str) -> None: ...
+
+
+@dataclass
+class Stop:
+    """Why the run ended before every tag was done."""
+
+    exit_code: int
+    limit: bool
+    wait: int | None = None
+
+
+@dataclass
+class RunResult:
+    outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    stop: Stop | None = None
+    left: int = 0
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived (raised in the main thread by the handler)."""
+
+
+@dataclass(frozen=True)
+class _Done:
+    planned: Planned
+    result: str
+    digest: str = ""
+    reason: str = ""
+
+
+def outcome(
+    dest_host: str, entry: Entry, result: str, *, digest: str = "", reason: str = ""
+) -> Outcome:
+    """The row a tag's result makes in the table and the report."""
+    return Outcome(
+        source=f"{entry.shown}:{entry.tag}",
+        tag=entry.tag,
+        destination=f"{dest_host}/{entry.repository}:{entry.tag}",
+        result=result,
+        digest=digest,
+        reason=reason,
+        source_digest=entry.digest,
+    )
+
+
+class Runner:
+    """Copies planned tags; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        skopeo: Skopeo,
+        dest_host: str,
+        dest: Registry,
+        sources: Sources,
+        writer: Writer,
+        ledger: ratelimit.Ledger,
+        jobs: int,
+        waiter: ratelimit.Waiter | None,
+        display: Display,
+    ) -> None:
+        self.skopeo = skopeo
+        self.dest_host = dest_host
+        self.dest = dest
+        self.sources = sources
+        self.writer = writer
+        self.ledger = ledger
+        self.jobs = max(1, jobs)
+        self.waiter = waiter
+        self.display = display
+
+    def run(self, items: list[Planned]) -> RunResult:
+        result = RunResult()
+        queue = deque(item for item in items if item.state == COPY)
+        running: dict[Future[_Done], Planned] = {}
+        limited = False
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="copy")
+        try:
+            with _sigterm_raises():
+                while queue or running:
+                    while queue and not limited and len(running) < self.jobs:
+                        item = queue[0]
+                        if not self.ledger.reserve(self._affordable(item.entry.cost)):
+                            limited = True
+                            break
+                        queue.popleft()
+                        self.display.started(item.entry)
+                        running[pool.submit(self._copy, item)] = item
+                    if running:
+                        finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                        for future in finished:
+                            del running[future]
+                            if self._record(future.result(), result, queue):
+                                limited = True
+                        self.display.allowance(self.ledger.available(), self.ledger.last)
+                        continue
+                    if limited:
+                        stop = self._settle(queue, result)
+                        if stop is not None:
+                            result.stop = stop
+                            break
+                        limited = False
+        except (KeyboardInterrupt, _Terminated) as signalled:
+            self.skopeo.stop_all()
+            for future in running:
+                future.cancel()
+            finished, _ = wait(list(running))
+            for future in finished:
+                if not future.cancelled() and future.exception() is None:
+                    done = future.result()
+                    if done.result == COPIED:  # it finished before the stop: keep it
+                        self._record(done, result, deque())
+            code = SIGTERM_EXIT if isinstance(signalled, _Terminated) else SIGINT_EXIT
+            result.stop = Stop(code, limit=False)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        result.left = sum(1 for item in items if item.state == COPY) - sum(
+            1 for o in result.outcomes.values() if o.result in (COPIED, SKIPPED, FAILED)
+        )
+        self.writer.end("stopped" if result.stop else "complete")
+        return result
+
+    # -- one copy --------------------------------------------------------------------------
+
+    def _copy(self, item: Planned) -> _Done:
+        entry = item.entry
+        pin = f"@{entry.digest}" if entry.digest else f":{entry.tag}"
+        source = f"{entry.registry}/{entry.path}{pin}"
+        dest = f"{self.dest_host}/{entry.repository}:{entry.tag}"
+        try:
+            written = self.skopeo.copy(source, dest, source_host=entry.registry)
+        except SkopeoFailed as failed:
+            return _Done(
+                item, "limited" if rate_limited(failed.reason) else FAILED, reason=failed.reason
+            )
+        if entry.digest and written and written != entry.digest:
+            return _Done(
+                item, FAILED, reason=f"ECR holds {written}, not the planned {entry.digest}"
+            )
+        return _Done(item, COPIED, digest=written or entry.digest)
+
+    def _record(self, done: _Done, result: RunResult, queue: deque[Planned]) -> bool:
+        """Journal and show a finished copy; True when it met the pull limit (then it goes
+        back to the front of the queue, unjournaled)."""
+        entry = done.planned.entry
+        if done.result == "limited":
+            queue.appendleft(done.planned)
+            return True
+        self.writer.done(entry, done.result, digest=done.digest, reason=done.reason)
+        row = outcome(self.dest_host, entry, done.result, digest=done.digest, reason=done.reason)
+        result.outcomes[entry.key] = row
+        self.display.finished(entry, row)
+        return False
+
+    def _affordable(self, cost: int) -> int:
+        """A tag that costs more than the whole allowance is started on a full one."""
+        last = self.ledger.last
+        return min(cost, last.limit) if last is not None and last.limit > 0 else cost
+
+    # -- at the limit ----------------------------------------------------------------------
+
+    def _settle(self, queue: deque[Planned], result: RunResult) -> Stop | None:
+        """Nothing in flight and the allowance short: look again (one HEAD), wait, or
+        stop. None when copying may go on."""
+        while queue:
+            item = queue[0]
+            try:
+                checked = self._recheck(item)
+            except TooManyRequests as limited:
+                seconds = limited.wait or ratelimit.refill_wait(self.ledger.last)
+                if self.waiter is None:
+                    return Stop(75, limit=True, wait=seconds)
+                self.waiter.wait(seconds, "Docker Hub answered 429")
+                continue
+            if checked is not item:
+                queue.popleft()
+                if checked.state == COPY:
+                    queue.appendleft(checked)
+                else:
+                    self._settled_elsewhere(checked, result)
+                continue
+            available = self.ledger.available()
+            if available is None or available >= self._affordable(item.entry.cost):
+                return None
+            seconds = ratelimit.refill_wait(self.ledger.last)
+            if self.waiter is None:
+                shortfall = self._affordable(item.entry.cost) - available
+                return Stop(
+                    75, limit=True, wait=ratelimit.waiting_time(shortfall, self.ledger.last)
+                )
+            self.waiter.wait(seconds, "Docker Hub's pull limit")
+        return None
+
+    def _recheck(self, item: Planned) -> Planned:
+        """The tag as its source has it now (a free HEAD, which also reads the allowance):
+        `item` itself when unchanged, else planned again and journaled."""
+        entry = item.entry
+        registry = self.sources.registry(entry.registry)
+        try:
+            head = registry.head(entry.path, entry.tag if not entry.pinned else entry.digest)
+        except TooManyRequests:
+            raise
+        except HttpError:
+            return item  # the copy will say what is wrong
+        if entry.pinned or not head.exists or not head.digest or head.digest == entry.digest:
+            return item
+        moved = replace(entry, digest="")
+        again = compare_one(
+            moved, sources=self.sources, dest=self.dest, waits=Waits(self.ledger, None)
+        )
+        self.writer.replanned(again.entry)
+        return again
+
+    def _settled_elsewhere(self, item: Planned, result: RunResult) -> None:
+        """A re-planned tag that needs no copy after all: in ECR already, or broken."""
+        entry = item.entry
+        if item.state == PRESENT:
+            self.writer.done(entry, SKIPPED, digest=item.dest_digest)
+            row = outcome(self.dest_host, entry, SKIPPED, digest=item.dest_digest)
+        else:
+            self.writer.done(entry, FAILED, reason=item.reason)
+            row = outcome(self.dest_host, entry, FAILED, reason=item.reason)
+        result.outcomes[entry.key] = row
+        self.display.finished(entry, row)
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM, like Ctrl-C, interrupts the main thread's wait (only the main thread may
+    set a handler; elsewhere the default stays)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
