@@ -99,7 +99,7 @@ class FakeHub:
         self.foreign_requests: list[tuple[str, str | None]] = []
         self._tokens: dict[str, bool] = {}  # token → signed in
         self._api_tokens: set[str] = set()
-        self._exhausted_at: float | None = None
+        self._window_started: float | None = None
         self._holds: list[Hold] = []
         self._registry = _Server(self, _RegistryHandler)
         self._api = _Server(self, _ApiHandler)
@@ -148,7 +148,7 @@ class FakeHub:
             self.remaining = remaining
             if limit is not None:
                 self.limit = limit
-            self._exhausted_at = None if remaining > 0 else time.monotonic()
+            self._window_started = None
 
     def hold(self, fragment: str) -> Hold:
         found = Hold(fragment)
@@ -206,8 +206,8 @@ class FakeHub:
                     headers["Retry-After"] = str(self.retry_after)
                 return False, headers
             self.remaining -= 1
-            if self.remaining == 0:
-                self._exhausted_at = time.monotonic()
+            if self._window_started is None:
+                self._window_started = time.monotonic()
             self.manifest_gets.append(path)
             return True, self._limit_headers()
 
@@ -219,15 +219,20 @@ class FakeHub:
 
     def wait_hold(self, path: str) -> None:
         with self.lock:
-            found = next((h for h in self._holds if h.fragment in path and not h.arrived.is_set()), None)
+            found = next(
+                (h for h in self._holds if h.fragment in path and not h.arrived.is_set()), None
+            )
         if found is not None:
             found.arrived.set()
             found.release.wait(120)
 
     def _refill(self) -> None:
-        if self._exhausted_at is not None and time.monotonic() - self._exhausted_at >= self.window:
+        """A fixed window: the allowance comes back whole `window` seconds after its first
+        pull."""
+        started = self._window_started
+        if started is not None and time.monotonic() - started >= self.window:
             self.remaining = self.limit
-            self._exhausted_at = None
+            self._window_started = None
 
     def _limit_headers(self) -> dict[str, str]:
         return {
@@ -258,7 +263,9 @@ class FakeHub:
 
     # -- the API -----------------------------------------------------------------------------
 
-    def backend_get(self, path: str, accept: str = "application/json") -> tuple[int, dict[str, str], bytes]:
+    def backend_get(
+        self, path: str, accept: str = "application/json"
+    ) -> tuple[int, dict[str, str], bytes]:
         return self.forward("GET", path, {"Accept": accept})
 
     def repositories(self, namespace: str, signed_in: bool) -> list[dict[str, Any]]:
@@ -300,7 +307,9 @@ class FakeHub:
                     "digest": m.get("digest"),
                     "size": m.get("size"),
                 }
-                for m in (children or [{"digest": headers.get("Docker-Content-Digest"), "size": len(raw)}])
+                for m in (
+                    children or [{"digest": headers.get("Docker-Content-Digest"), "size": len(raw)}]
+                )
             ]
             pushed = self.pushed.get((name, tag), datetime(2025, 6, 1, tzinfo=timezone.utc))
             found.append(
@@ -350,7 +359,15 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silent."""
 
-    def reply(self, status: int, headers: dict[str, str], body: bytes, *, head: bool = False, length: int | None = None) -> None:
+    def reply(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        head: bool = False,
+        length: int | None = None,
+    ) -> None:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -361,7 +378,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def reply_json(self, status: int, data: Any, extra: dict[str, str] | None = None) -> None:
-        self.reply(status, {"Content-Type": "application/json", **(extra or {})}, json.dumps(data).encode())
+        self.reply(
+            status, {"Content-Type": "application/json", **(extra or {})}, json.dumps(data).encode()
+        )
 
 
 class _RegistryHandler(_Handler):
@@ -445,7 +464,12 @@ class _ApiHandler(_Handler):
             items = hub.repositories(parts[2], signed_in)
             self._page(items, page, size, url.path, hostile=True)
             return
-        if len(parts) == 6 and parts[:2] == ["v2", "namespaces"] and parts[3] == "repositories" and parts[5] == "tags":
+        if (
+            len(parts) == 6
+            and parts[:2] == ["v2", "namespaces"]
+            and parts[3] == "repositories"
+            and parts[5] == "tags"
+        ):
             name = f"{parts[2]}/{parts[4]}"
             if name in hub.private and not signed_in:
                 self.reply_json(404, {"message": "object not found"})
@@ -454,7 +478,9 @@ class _ApiHandler(_Handler):
             return
         self.reply_json(404, {"message": "not found"})
 
-    def _page(self, items: list[dict[str, Any]], page: int, size: int, path: str, *, hostile: bool) -> None:
+    def _page(
+        self, items: list[dict[str, Any]], page: int, size: int, path: str, *, hostile: bool
+    ) -> None:
         hub = self.server.hub
         mode = hub.api_mode if hostile else ""
         start = (page - 1) * size
@@ -472,7 +498,9 @@ class _ApiHandler(_Handler):
             return
         body = json.dumps(data).encode()
         if mode == "cut" and page == 2:
-            self.reply(200, {"Content-Type": "application/json"}, body[: len(body) // 2], length=len(body))
+            self.reply(
+                200, {"Content-Type": "application/json"}, body[: len(body) // 2], length=len(body)
+            )
             self.close_connection = True
             return
         self.reply(200, {"Content-Type": "application/json"}, body)

@@ -321,12 +321,12 @@ def _print_plan(context: Context, rows: list[Any], plan: Any, built: Any, as_jso
         output.as_json(context.out, {"plan": summary, "tags": [_row_json(o) for o in rows]})
         return
     _print_rows(context, rows, False)
-    context.out.write(
+    context.err.write(
         f"plan: {len(plan.repositories)} repositor{'y' if len(plan.repositories) == 1 else 'ies'},"
         f" {len(plan.items)} tags: {to_copy} to copy, {present} already in ECR at the same digest\n"
     )
     if last is None:
-        context.out.write(
+        context.err.write(
             f"Docker Hub pulls to spend: {plan.cost}; Docker Hub stated no pull limit\n"
         )
         return
@@ -335,7 +335,7 @@ def _print_plan(context: Context, rows: list[Any], plan: Any, built: Any, as_jso
         if not waiting
         else f"about {ratelimit.duration(waiting)} of waiting for the allowance to come back"
     )
-    context.out.write(
+    context.err.write(
         f"Docker Hub pulls to spend: {plan.cost}; limit {last.limit} per"
         f" {ratelimit.duration(last.window)}, {max(available or 0, 0)} left now: {fits}\n"
     )

@@ -26,7 +26,7 @@ class LineDisplay:
 
     def start(self, total: int, size: int | None) -> None:
         if total:
-            self._say(f"copying {total} tag{'s' if total != 1 else ''}")
+            self._say(f"{total} tag{'s' if total != 1 else ''} to copy")
 
     def started(self, entry: Entry) -> None:
         return

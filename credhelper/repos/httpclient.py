@@ -101,7 +101,8 @@ def call(
         if len(data) > limit:
             raise HttpError(f"{where} answered more than {limit} bytes; not read")
     except urllib3.exceptions.HTTPError as err:
-        raise HttpError(f"{where}: the answer was cut short ({_cause(err)})") from None
+        del err  # its text repeats itself; what matters is that the body is incomplete
+        raise HttpError(f"{where}: the answer was cut short") from None
     finally:
         response.release_conn()
     return Answer(response.status, dict(response.headers.items()), data)

@@ -218,7 +218,10 @@ class HubApi:
             headers = {"Accept": "application/json"}
             if self._token is not None:
                 headers["Authorization"] = f"Bearer {self._token}"
-            answer = httpclient.call(self.http, "GET", url, headers=headers)
+            try:
+                answer = httpclient.call(self.http, "GET", url, headers=headers)
+            except HttpError as failed:
+                raise HttpError(f"Docker Hub's listing of {what}: {failed.reason}") from None
             if answer.status == 404:
                 raise HttpError(
                     f"Docker Hub has no {what} (404): check the name, and the login", 404

@@ -193,7 +193,9 @@ def list_organisation(
         if not selection.repository(repo.name, repo.path):
             continue
         ref = imageref.ImageRef(None, repo.path)
-        found, failure = _hub_entries(sources, ref, repo.path, dockerhub_org, selection)
+        found, failure = _hub_entries(
+            sources, ref, repo.path, dockerhub_org, selection, none_is_failure=False
+        )
         entries += found
         failures += failure
     return entries, failures
@@ -245,7 +247,11 @@ def _hub_entries(
     shown: str,
     dockerhub_org: str | None,
     selection: Selection,
+    *,
+    none_is_failure: bool = True,
 ) -> tuple[list[Entry], list[Outcome]]:
+    """The tags of a Docker Hub repository, from the API. A repository of the organisation
+    with no tag left by the filters is simply not in the plan; a named SOURCE is a failure."""
     repository = imageref.ecr_repository(ref, dockerhub_org)
     host = sources.endpoints.registry_host
     base = _entry(shown, host, ref.repository, repository, docker_hub=True)
@@ -261,7 +267,9 @@ def _hub_entries(
         by_name = {t.name: t for t in listed if selection.tag(t)}
         chosen = [by_name[name] for name in sort_tags(list(by_name))]
     if not chosen:
-        return [], [_failure(shown, host, repository, _none_left(selection))]
+        return [], [
+            _failure(shown, host, repository, _none_left(selection))
+        ] if none_is_failure else []
     return [
         replace(
             base,
