@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -85,7 +86,8 @@ def register(subparsers: Any) -> None:
     what.add_argument(
         "--since",
         metavar="DATE",
-        help="Docker Hub only: tags pushed since DATE (2025-01-31, 2025-01-31T12:00Z, or 30d / 12h ago)",
+        help="Docker Hub only: tags pushed since DATE (2025-01-31, 2025-01-31T12:00Z, or"
+        " 30d / 12h ago)",
     )
     how = migrate.add_argument_group("how")
     how.add_argument(
@@ -102,7 +104,8 @@ def register(subparsers: Any) -> None:
         "--wait",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="at the pull limit, wait with a countdown (default on a terminal) or stop with exit 75",
+        help="at the pull limit, wait with a countdown (default on a terminal) or stop with"
+        " exit 75",
     )
     how.add_argument(
         "--resume", action="store_true", help="carry on with the last migration's plan"
@@ -118,65 +121,30 @@ def register(subparsers: Any) -> None:
     migrate.set_defaults(handler=run_migrate)
 
 
-def run_migrate(args: argparse.Namespace, context: Context) -> int:
-    from credhelper.repos import journal, migrate, migrate_report, migrate_session, ratelimit
-    from credhelper.repos.ecr import Ecr
-    from credhelper.repos.migrate_plan import Selection
+@dataclass
+class _Request:
+    """The arguments, checked and completed from our config and the journal."""
 
-    _check(args)
-    settings = repos_cmd.settings(context)
-    state_dir = context.paths.state_dir
-    alone = args.verify and not (args.sources or args.org or args.resume)
-    resumed = None
-    if args.resume or alone:
-        resumed = journal.load(state_dir)
-        if resumed is None:
-            raise UsageError(
-                "there is no migration to "
-                + ("resume" if args.resume else "verify")
-                + ": run `ecr-sso migrate --org ORG` (or name SOURCEs) first"
-            )
-    org = args.org
-    if not (args.sources or org or resumed):
-        org = settings.dockerhub_org
-        if not org:
-            raise UsageError(
-                "nothing to migrate: name SOURCEs, or pass --org ORG, or set dockerhub_org in"
-                f" {settings.path}"
-            )
-    if org is not None and _COMPONENT.fullmatch(org) is None:
-        raise UsageError(f"--org {org!r}: not a Docker Hub organisation name")
-    items = migrate.sources(args.sources, settings.dockerhub_org, args.tags)
-    if args.since is not None and any(not item.ref.docker_hub for item in items):
-        raise UsageError(
-            "--since reads Docker Hub's API: it applies to --org and Docker Hub sources only"
-        )
-    selection = Selection(
-        tuple(args.repo), tuple(args.exclude), tuple(args.tags), _since(args.since)
-    )
+    org: str | None
+    items: list[Any]
+    selection: Any
+    resumed: Any
+    alone: bool
+    dockerhub_org: str | None
+
+
+def run_migrate(args: argparse.Namespace, context: Context) -> int:
+    from credhelper.repos import migrate, migrate_report, migrate_session, ratelimit
+
+    request = _request(args, context)
     if args.report:
         migrate_report.check_writable(args.report)
-
     executable = migrate.find_skopeo(context.environ)
     environ = migrate.skopeo_environ(context.environ)
-    if resumed is not None:
-        target = repos_cmd.target(
-            args, context, registry=resumed.header.destination, profile=resumed.header.profile
-        )
-        if args.registry and args.registry != resumed.header.destination:
-            raise UsageError(
-                f"--registry {args.registry}: the migration being resumed goes to {resumed.header.destination}"
-            )
-    else:
-        target = repos_cmd.target(args, context)
+    target = _destination(args, context, request.resumed)
     wait = context.interactive if args.wait is None else args.wait
     display = _display(context)
     waiter = ratelimit.Waiter(display.waiting) if wait else None
-
-    def say(line: str) -> None:
-        context.err.write(line + "\n")
-        context.err.flush()
-
     built = migrate_session.clients(
         target,
         environ=context.environ,
@@ -184,46 +152,95 @@ def run_migrate(args: argparse.Namespace, context: Context) -> int:
         helper_environ=environ,
         jobs=args.jobs,
     )
-    if built.sources.hub_login is None and (org or any(i.ref.docker_hub for i in items)):
-        say(
-            "migrate: no Docker Hub login found (run `docker login`): public repositories only, at the anonymous pull limit"
+    hub_sources = request.org or any(i.ref.docker_hub for i in request.items)
+    if built.sources.hub_login is None and hub_sources:
+        _say(
+            context,
+            "migrate: no Docker Hub login found (run `docker login`): public repositories"
+            " only, at the anonymous pull limit",
         )
+    if request.alone:
+        entries = request.resumed.entries
+        return _verify(
+            context,
+            entries=entries,
+            built=built,
+            host=target.host,
+            args=args,
+            waiter=waiter,
+            report=True,
+        )
+    if args.dry_run:
+        return _dry_run(args, context, request=request, built=built, target=target, waiter=waiter)
+    return _copy(
+        args,
+        context,
+        request=request,
+        built=built,
+        target=target,
+        executable=executable,
+        environ=environ,
+        waiter=waiter,
+        display=display,
+    )
 
-    if alone:
-        assert resumed is not None
-        return _verify(context, migrate_session, resumed.entries, built, target.host, args, waiter)
 
-    with journal.locked(state_dir) if not args.dry_run else _nothing():
-        if resumed is not None:
-            plan = migrate_session.plan_resume(built, resumed, jobs=args.jobs, waiter=waiter)
-        else:
-            plan = migrate_session.plan_fresh(
-                built,
-                sources=items,
-                org=org,
-                dockerhub_org=settings.dockerhub_org,
-                selection=selection,
-                jobs=args.jobs,
-                waiter=waiter,
-            )
-        ecr = Ecr(target)
-        migrate_session.create_repositories(plan, ecr, dry_run=args.dry_run, say=say)
-        if args.dry_run:
-            rows = migrate_session.rows(plan, None, target.host, dry_run=True)
-            _print_plan(context, rows, plan, built, args.json)
-            if args.report:
-                migrate_report.write(args.report, rows, destination=target.host)
-            return 0
-        if resumed is None:
+def _dry_run(
+    args: argparse.Namespace,
+    context: Context,
+    *,
+    request: _Request,
+    built: Any,
+    target: Any,
+    waiter: Any,
+) -> int:
+    from credhelper.repos import migrate_report, migrate_session
+    from credhelper.repos.ecr import Ecr
+
+    plan = _plan(args, request, built, waiter)
+    migrate_session.create_repositories(
+        plan, Ecr(target), dry_run=True, say=lambda line: _say(context, line)
+    )
+    rows = migrate_session.rows(plan, None, target.host, dry_run=True)
+    _print_plan(context, rows, plan, built, args.json)
+    if args.report:
+        migrate_report.write(args.report, rows, destination=target.host)
+    return 0
+
+
+def _copy(
+    args: argparse.Namespace,
+    context: Context,
+    *,
+    request: _Request,
+    built: Any,
+    target: Any,
+    executable: str,
+    environ: Any,
+    waiter: Any,
+    display: Any,
+) -> int:
+    from credhelper.repos import journal, migrate, migrate_report, migrate_session
+    from credhelper.repos.ecr import Ecr
+
+    state_dir = context.paths.state_dir
+    with journal.locked(state_dir):
+        plan = _plan(args, request, built, waiter)
+        migrate_session.create_repositories(
+            plan, Ecr(target), dry_run=False, say=lambda line: _say(context, line)
+        )
+        if request.resumed is None:
             before = journal.load(state_dir) if _exists(state_dir) else None
             if before is not None and before.ended != "complete":
-                say("migrate: the last migration was not finished; this one replaces its journal")
+                _say(
+                    context, "migrate: the last migration was not finished; its journal is replaced"
+                )
         writer = migrate_session.start_journal(
             state_dir,
             plan,
             target=target,
-            arguments={"sources": list(args.sources), "org": org},
-            resumed=resumed,
+            arguments={"sources": list(args.sources), "org": request.org},
+            resumed=request.resumed,
         )
         try:
             display.start(len(plan.to_copy), sum(i.entry.size or 0 for i in plan.to_copy) or None)
@@ -249,38 +266,114 @@ def run_migrate(args: argparse.Namespace, context: Context) -> int:
     _print_rows(context, rows, args.json)
     if args.report:
         migrate_report.write(args.report, rows, destination=target.host)
-    failed = [o for o in rows if o.result == migrate.FAILED]
-    copied = sum(1 for o in rows if o.result == migrate.COPIED)
     if run.stop is not None:
-        left = f"{copied} copied, {run.left} to go"
-        if run.stop.limit:
-            when = f" in about {ratelimit.duration(run.stop.wait)}" if run.stop.wait else " later"
-            last = built.ledger.last
-            state = (
-                f" ({max(built.ledger.available() or 0, 0)} of {last.limit} left)" if last else ""
-            )
-            raise migrate.LimitReached(
-                f"Docker Hub's pull limit is reached{state}: {left}; run `ecr-sso migrate --resume`{when}"
-            )
-        raise migrate.Interrupted(
-            f"interrupted: {left}; `ecr-sso migrate --resume` carries on", run.stop.exit_code
-        )
+        raise _stopped(run, rows, built)
     if args.verify:
+        entries = [i.entry for i in plan.items]
         code = _verify(
             context,
-            migrate_session,
-            [i.entry for i in plan.items],
-            built,
-            target.host,
-            args,
-            waiter,
+            entries=entries,
+            built=built,
+            host=target.host,
+            args=args,
+            waiter=waiter,
+            report=False,
         )
         if code:
             return code
+    failed = [o for o in rows if o.result == migrate.FAILED]
     if failed:
         context.err.write(f"ecr-sso: {len(failed)} of {len(rows)} failed\n")
         return 1
     return 0
+
+
+def _plan(args: argparse.Namespace, request: _Request, built: Any, waiter: Any) -> Any:
+    from credhelper.repos import migrate_session
+
+    if request.resumed is not None:
+        return migrate_session.plan_resume(built, request.resumed, jobs=args.jobs, waiter=waiter)
+    return migrate_session.plan_fresh(
+        built,
+        sources=request.items,
+        org=request.org,
+        dockerhub_org=request.dockerhub_org,
+        selection=request.selection,
+        jobs=args.jobs,
+        waiter=waiter,
+    )
+
+
+def _stopped(run: Any, rows: list[Any], built: Any) -> Exception:
+    """The one line a run stopped early ends with (the table is already out)."""
+    from credhelper.repos import migrate, ratelimit
+
+    copied = sum(1 for o in rows if o.result == migrate.COPIED)
+    left = f"{copied} copied, {run.left} to go"
+    if run.stop.limit:
+        when = f" in about {ratelimit.duration(run.stop.wait)}" if run.stop.wait else " later"
+        last = built.ledger.last
+        available = max(built.ledger.available() or 0, 0)
+        state = f" ({available} of {last.limit} left)" if last else ""
+        return migrate.LimitReached(
+            f"Docker Hub's pull limit is reached{state}: {left}; run `ecr-sso migrate"
+            f" --resume`{when}"
+        )
+    return migrate.Interrupted(
+        f"interrupted: {left}; `ecr-sso migrate --resume` carries on", run.stop.exit_code
+    )
+
+
+def _request(args: argparse.Namespace, context: Context) -> _Request:
+    from credhelper.repos import journal, migrate
+    from credhelper.repos.migrate_plan import Selection
+
+    _check(args)
+    settings = repos_cmd.settings(context)
+    alone = args.verify and not (args.sources or args.org or args.resume)
+    resumed = None
+    if args.resume or alone:
+        resumed = journal.load(context.paths.state_dir)
+        if resumed is None:
+            what = "resume" if args.resume else "verify"
+            raise UsageError(
+                f"there is no migration to {what}: run `ecr-sso migrate --org ORG` (or name"
+                " SOURCEs) first"
+            )
+    org = args.org
+    if not (args.sources or org or resumed):
+        org = settings.dockerhub_org
+        if not org:
+            raise UsageError(
+                "nothing to migrate: name SOURCEs, or pass --org ORG, or set dockerhub_org in"
+                f" {settings.path}"
+            )
+    if org is not None and _COMPONENT.fullmatch(org) is None:
+        raise UsageError(f"--org {org!r}: not a Docker Hub organisation name")
+    items = migrate.sources(args.sources, settings.dockerhub_org, args.tags)
+    if args.since is not None and any(not item.ref.docker_hub for item in items):
+        raise UsageError(
+            "--since reads Docker Hub's API: it applies to --org and Docker Hub sources only"
+        )
+    selection = Selection(
+        tuple(args.repo), tuple(args.exclude), tuple(args.tags), _since(args.since)
+    )
+    return _Request(org, items, selection, resumed, alone, settings.dockerhub_org)
+
+
+def _destination(args: argparse.Namespace, context: Context, resumed: Any) -> Any:
+    """The ECR registry: the options', or the resumed migration's (which they must match)."""
+    if resumed is None:
+        return repos_cmd.target(args, context)
+    host = resumed.header.destination
+    if args.registry and args.registry != host:
+        raise UsageError(f"--registry {args.registry}: the migration being resumed goes to {host}")
+    return repos_cmd.target(args, context, registry=host, profile=resumed.header.profile)
+
+
+def _say(context: Context, line: str) -> None:
+    context.err.write(line + "\n")
+    context.err.flush()
 
 
 # -- printing ------------------------------------------------------------------------------------
@@ -354,14 +447,17 @@ def _row_json(o: Any) -> dict[str, Any]:
 
 def _verify(
     context: Context,
-    session: Any,
+    *,
     entries: list[Any],
     built: Any,
     host: str,
     args: argparse.Namespace,
     waiter: Any,
+    report: bool,
 ) -> int:
-    differences = session.verify(entries, built, host, jobs=args.jobs, waiter=waiter)
+    from credhelper.repos import migrate_session
+
+    differences = migrate_session.verify(entries, built, host, jobs=args.jobs, waiter=waiter)
     if args.json:
         output.as_json(
             context.out,
@@ -373,7 +469,7 @@ def _verify(
             ("DIFFERENCE", "SOURCE", "DESTINATION", "REASON"),
             [(o.result, o.source, o.destination, o.reason) for o in differences],
         )
-    if args.report and not (args.sources or args.org or args.resume):
+    if args.report and report:
         from credhelper.repos import migrate_report
 
         migrate_report.write(args.report, differences, destination=host)

@@ -51,7 +51,8 @@ class LineDisplay:
         if not self._waiting:
             self._waiting = True
             self._say(
-                f"{why}: waiting {ratelimit.duration(seconds)} (Ctrl-C stops; `ecr-sso migrate --resume` carries on)"
+                f"{why}: waiting {ratelimit.duration(seconds)} (Ctrl-C stops;"
+                " `ecr-sso migrate --resume` carries on)"
             )
 
     def close(self) -> None:

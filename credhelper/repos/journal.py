@@ -235,37 +235,41 @@ def parse(data: bytes, path: str) -> Loaded:
         entries = [_entry(item) for item in first["entries"]]
     except (KeyError, TypeError, ValueError, errors.UsageError):
         raise _damaged(path, number) from None
-    by_key = {entry.key: index for index, entry in enumerate(entries)}
-    outcomes: dict[tuple[str, str], dict[str, Any]] = {}
-    ended = None
+    loaded = Loaded(header, entries, {}, None)
     for number, record in records[1:]:
-        kind = record.get("kind")
         try:
-            if kind == DONE:
-                key = (str(record["shown"]), str(record["tag"]))
-                if key not in by_key or record.get("result") not in ("copied", "skipped", "failed"):
-                    raise ValueError
-                digest = str(record.get("digest") or "")
-                if digest and _DIGEST.fullmatch(digest) is None:
-                    raise ValueError
-                outcomes[key] = {
-                    "result": record["result"],
-                    "digest": digest,
-                    "reason": str(record.get("reason") or ""),
-                }
-            elif kind == REPLANNED:
-                entry = _entry(record["entry"])
-                if entry.key not in by_key:
-                    raise ValueError
-                entries[by_key[entry.key]] = entry
-                outcomes.pop(entry.key, None)
-            elif kind == END:
-                ended = str(record.get("status") or "")
-            else:
-                raise ValueError
+            _apply(loaded, record)
         except (KeyError, TypeError, ValueError, errors.UsageError):
             raise _damaged(path, number) from None
-    return Loaded(header, entries, outcomes, ended)
+    return loaded
+
+
+def _apply(loaded: Loaded, record: dict[str, Any]) -> None:
+    """One record after the plan; ValueError (or kin) when it does not fit the plan."""
+    by_key = {entry.key: index for index, entry in enumerate(loaded.entries)}
+    kind = record.get("kind")
+    if kind == DONE:
+        key = (str(record["shown"]), str(record["tag"]))
+        digest = str(record.get("digest") or "")
+        if (
+            key not in by_key
+            or record.get("result") not in ("copied", "skipped", "failed")
+            or (digest and _DIGEST.fullmatch(digest) is None)
+        ):
+            raise ValueError(key)
+        loaded.outcomes[key] = {
+            "result": record["result"],
+            "digest": digest,
+            "reason": str(record.get("reason") or ""),
+        }
+    elif kind == REPLANNED:
+        entry = _entry(record["entry"])
+        loaded.entries[by_key[entry.key]] = entry
+        loaded.outcomes.pop(entry.key, None)
+    elif kind == END:
+        loaded.ended = str(record.get("status") or "")
+    else:
+        raise ValueError(kind)
 
 
 def now() -> str:

@@ -157,15 +157,7 @@ class Runner:
                             break
                         limited = False
         except (KeyboardInterrupt, _Terminated) as signalled:
-            self.skopeo.stop_all()
-            for future in running:
-                future.cancel()
-            finished, _ = wait(list(running))
-            for future in finished:
-                if not future.cancelled() and future.exception() is None:
-                    done = future.result()
-                    if done.result == COPIED:  # it finished before the stop: keep it
-                        self._record(done, result, deque())
+            self._interrupted(running, result)
             code = SIGTERM_EXIT if isinstance(signalled, _Terminated) else SIGINT_EXIT
             result.stop = Stop(code, limit=False)
         finally:
@@ -175,6 +167,18 @@ class Runner:
         )
         self.writer.end("stopped" if result.stop else "complete")
         return result
+
+    def _interrupted(self, running: dict[Future[_Done], Planned], result: RunResult) -> None:
+        """Stop the copies in flight; keep the ones that finished before the stop."""
+        self.skopeo.stop_all()
+        for future in running:
+            future.cancel()
+        finished, _ = wait(list(running))
+        for future in finished:
+            if not future.cancelled() and future.exception() is None:
+                done = future.result()
+                if done.result == COPIED:
+                    self._record(done, result, deque())
 
     # -- one copy --------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
 
@@ -147,7 +147,7 @@ class Registry:
         match = _LINK_NEXT.search(link or "")
         if match is None:
             return ""
-        target = urljoin(current, match.group(1))
+        target: str = urljoin(current, str(match.group(1)))
         if httpclient.origin(target) != httpclient.origin(self.base_url):
             raise HttpError(
                 f"{self.host}: the tag list's next page is on another host; not followed"
@@ -267,8 +267,3 @@ def _check(path: str, reference: str | None) -> None:
         raise HttpError(f"not a repository name: {shown(path)!r}")
     if reference is not None and _REFERENCE.fullmatch(reference) is None:
         raise HttpError(f"not a tag or digest: {shown(reference)!r}")
-
-
-def quote_path(path: str) -> str:
-    """`path` for a URL (already limited to Docker's grammar; quoted for safety)."""
-    return quote(path, safe="/")
