@@ -402,7 +402,7 @@ class _RegistryHandler(_Handler):
             self.reply_json(status, data)
             return
         realm = f'Bearer realm="{hub.registry_url}/token",service="{SERVICE}"'
-        if url.path == "/v2/" or url.path == "/v2":
+        if url.path in {"/v2/", "/v2"}:
             if hub.may_pull(self.headers.get("Authorization"), ""):
                 self.reply_json(200, {})
             else:

@@ -155,7 +155,8 @@ def bed(
     )
     ecr.config(
         f'dockerhub_org = "{ORG}"\n'
-        f'[aliases."{dest.host}"]\naccount = "{ACCOUNT}"\nregion = "{REGION}"\nprofile = "{PROFILE}"\n'
+        f'[aliases."{dest.host}"]\naccount = "{ACCOUNT}"\nregion = "{REGION}"\n'
+        f'profile = "{PROFILE}"\n'
     )
     conf = env.home / ".config" / "containers" / "registries.conf"
     conf.parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +238,7 @@ def test_the_dry_run_says_what_it_will_cost(bed: Bed, ecr: EcrBed, cli: Cli) -> 
     assert (
         "plan: 3 repositories, 6 tags: 5 to copy, 1 already in ECR at the same digest\n" in dry.err
     )
-    # 11 pulls, 9 left of 100 per 6 h: 2 more come back in 2 × 216 s.
+    # 11 pulls, 9 left of 100 per 6 h: 2 more come back in 2 x 216 s.
     assert (
         "Docker Hub pulls to spend: 11; limit 100 per 6 h, 9 left now: about 7 min 12 s of"
         " waiting for the allowance to come back\n"
@@ -413,7 +414,8 @@ def test_a_report_in_json_and_csv(bed: Bed, cli: Cli, tmp_path: Path) -> None:
     missing = cli("migrate", "--report", str(tmp_path / "nowhere" / "r.json"))
     assert missing.code == 2
     assert missing.err == (
-        f"ecr-sso: --report {tmp_path}/nowhere/r.json: the folder {tmp_path}/nowhere does not exist\n"
+        f"ecr-sso: --report {tmp_path}/nowhere/r.json: the folder {tmp_path}/nowhere does"
+        " not exist\n"
     )
 
 
