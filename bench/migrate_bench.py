@@ -250,9 +250,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="migrate-bench-") as tmp:
             results[size] = bench(size, args.jobs, Path(tmp))
     print()
-    print(
-        f"{'fixture':<8} {'run':<7} {'migrate':>9} {'sync':>9} {'ratio':>7}  {'GETs migrate/sync':>18}"
-    )
+    head = f"{'fixture':<8} {'run':<7} {'migrate':>9} {'sync':>9} {'ratio':>7}"
+    print(f"{head}  {'GETs migrate/sync':>18}")
     for size, f in results.items():
         for run in ("first", "again"):
             m, s = f[f"migrate {run}"], f[f"sync {run}"]

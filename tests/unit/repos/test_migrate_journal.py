@@ -119,7 +119,7 @@ def test_a_forged_plan_is_refused(tmp_path: Path, field: str, value: str) -> Non
 def test_a_journal_others_may_write_is_not_used(tmp_path: Path) -> None:
     _start(tmp_path).close()
     path = tmp_path / "migrate" / "journal.jsonl"
-    os.chmod(path, 0o666)
+    os.chmod(path, 0o666)  # noqa: S103 - the point: a file others may write
 
     with pytest.raises(JournalError, match="is not a private file of yours"):
         journal.load(str(tmp_path))
@@ -130,7 +130,9 @@ def test_no_journal_is_none(tmp_path: Path) -> None:
 
 
 def test_one_migration_at_a_time(tmp_path: Path) -> None:
-    with journal.locked(str(tmp_path)):
-        with pytest.raises(JournalError, match="another ecr-sso migrate is running"):
-            with journal.locked(str(tmp_path)):
-                pass
+    with (
+        journal.locked(str(tmp_path)),
+        pytest.raises(JournalError, match="another ecr-sso migrate is running"),
+        journal.locked(str(tmp_path)),
+    ):
+        pass
