@@ -89,6 +89,8 @@ class FakeHub:
         self.retry_after = retry_after
         self.api_page_size = api_page_size
         self.api_mode = ""
+        #: The next this many manifest HEADs get 429 with `retry_after` (anti-abuse).
+        self.refuse_heads = 0
         self.pushed: dict[tuple[str, str], datetime] = {}
         self.lock = threading.Lock()
         self.manifest_gets: list[str] = []
@@ -216,6 +218,17 @@ class FakeHub:
             self._refill()
             self.manifest_heads.append(path)
             return self._limit_headers()
+
+    def refuse_head(self) -> dict[str, str] | None:
+        """Retry-After (and rate-limit) headers when this HEAD is to be refused."""
+        with self.lock:
+            if self.refuse_heads <= 0:
+                return None
+            self.refuse_heads -= 1
+            headers = self._limit_headers()
+            if self.retry_after is not None:
+                headers["Retry-After"] = str(self.retry_after)
+            return headers
 
     def wait_hold(self, path: str) -> None:
         with self.lock:
@@ -434,6 +447,10 @@ class _RegistryHandler(_Handler):
                     self.reply_json(429, body, extra)
                     return
             else:
+                refused = hub.refuse_head()
+                if refused is not None:
+                    self.reply_json(429, {"errors": [{"code": "TOOMANYREQUESTS"}]}, refused)
+                    return
                 extra = hub.count_head(url.path)
         status, headers, body = hub.forward(method, self.path, self.headers)
         self.reply(status, {**headers, **extra}, body, head=method == "HEAD")

@@ -20,6 +20,7 @@ import os
 import secrets
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -461,3 +462,59 @@ def test_a_hostile_listing_stops_with_one_line(bed: Bed, cli: Cli, mode: str, me
     assert message in result.err
     assert len(result.err.splitlines()) == 1
     assert bed.hub.foreign_requests == []  # the token never went to another host
+
+
+def test_a_429_in_flight_puts_the_tag_back_and_stops(bed: Bed, cli: Cli) -> None:
+    bed.hub.set_allowance(7, limit=7)
+    bed.hub.retry_after = 5
+    hold = bed.hub.hold(f"/manifests/{bed.digests[('app', '1.0')]}")
+
+    def spend_it_elsewhere() -> None:
+        # Someone else on the same account pulls while the first copy is in flight.
+        if hold.arrived.wait(120):
+            bed.hub.set_allowance(0, limit=7)
+        hold.release.set()
+
+    helper = threading.Thread(target=spend_it_elsewhere)
+    helper.start()
+    try:
+        first = cli("migrate", "--registry", bed.dest.host, "--jobs", "1")
+    finally:
+        hold.release.set()
+        helper.join()
+
+    assert first.code == 75, first.out + first.err
+    assert first.err.splitlines()[-1].startswith(
+        "ecr-sso: Docker Hub's pull limit is reached (0 of 7 left): 0 copied, 6 to go; run"
+        " `ecr-sso migrate --resume` in about"
+    )
+    assert bed.hub.refused_gets >= 1
+    assert [r for r in bed.journal() if r["kind"] == "done"] == []  # not failed: put back
+
+    bed.hub.set_allowance(100, limit=100)
+    resumed = cli("migrate", "--resume")
+
+    assert resumed.code == 0, resumed.out + resumed.err
+    for repo, tag in ALL:
+        assert bed.ecr_digest(repo, tag) == bed.digests[(repo, tag)]
+        assert bed.puts(repo, tag) == 1, (repo, tag)
+
+
+def test_a_429_on_a_head_waits_out_retry_after_or_stops(bed: Bed, cli: Cli) -> None:
+    bed.hub.retry_after = 1
+    bed.hub.refuse_heads = 1
+
+    stopped = cli("migrate", "--registry", bed.dest.host, "--dry-run", "--no-wait")
+
+    assert stopped.code == 75
+    assert stopped.err.splitlines()[-1] == (
+        "ecr-sso: Docker Hub answered 429 (too many requests) while planning; try again in"
+        " 1 s, or pass --wait"
+    )
+
+    bed.hub.refuse_heads = 1
+    waited = cli("migrate", "--registry", bed.dest.host, "--dry-run", "--wait")
+
+    assert waited.code == 0, waited.err
+    assert "migrate: Docker Hub answered 429: waiting 1 s" in waited.err
+    assert len(_rows(waited.out)) == len(ALL)
