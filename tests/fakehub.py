@@ -91,6 +91,11 @@ class FakeHub:
         self.api_mode = ""
         #: The next this many manifest HEADs get 429 with `retry_after` (anti-abuse).
         self.refuse_heads = 0
+        #: Refill by the clock (`window` after the window's first pull); or, for a test
+        #: that must not depend on timing, on the second look (HEAD) since the last pull.
+        self.refill_by_time = True
+        self.refill_on_second_look = False
+        self._looks_since_get = 0
         self.pushed: dict[tuple[str, str], datetime] = {}
         self.lock = threading.Lock()
         self.manifest_gets: list[str] = []
@@ -208,6 +213,7 @@ class FakeHub:
                     headers["Retry-After"] = str(self.retry_after)
                 return False, headers
             self.remaining -= 1
+            self._looks_since_get = 0
             if self._window_started is None:
                 self._window_started = time.monotonic()
             self.manifest_gets.append(path)
@@ -215,6 +221,9 @@ class FakeHub:
 
     def count_head(self, path: str) -> dict[str, str]:
         with self.lock:
+            self._looks_since_get += 1
+            if self.refill_on_second_look and self._looks_since_get >= 2:
+                self.remaining = self.limit
             self._refill()
             self.manifest_heads.append(path)
             return self._limit_headers()
@@ -243,7 +252,9 @@ class FakeHub:
         """A fixed window: the allowance comes back whole `window` seconds after its first
         pull."""
         started = self._window_started
-        if started is not None and time.monotonic() - started >= self.window:
+        if not self.refill_by_time or started is None:
+            return
+        if time.monotonic() - started >= self.window:
             self.remaining = self.limit
             self._window_started = None
 
