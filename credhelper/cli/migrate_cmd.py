@@ -244,21 +244,17 @@ def _copy(
         )
         try:
             display.start(len(plan.to_copy), sum(i.entry.size or 0 for i in plan.to_copy) or None)
-            with (
-                migrate.SourceAuth(built.sources.logins) as auth,
-                migrate.dest_authfile(target.host) as authfile,
-            ):
-                skopeo = migrate.Skopeo(executable, environ, authfile, source_auth=auth)
-                run = migrate_session.execute(
-                    plan,
-                    built,
-                    target=target,
-                    skopeo=skopeo,
-                    writer=writer,
-                    jobs=args.jobs,
-                    waiter=waiter,
-                    display=display,
-                )
+            skopeo = migrate.Skopeo(executable, environ, None, logins=built.login_for)
+            run = migrate_session.execute(
+                plan,
+                built,
+                target=target,
+                skopeo=skopeo,
+                writer=writer,
+                jobs=args.jobs,
+                waiter=waiter,
+                display=display,
+            )
         finally:
             display.close()
             writer.close()

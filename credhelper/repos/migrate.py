@@ -1,16 +1,19 @@
 """`migrate`'s parts: the SOURCE arguments, and skopeo, the copier.
 
 skopeo does the copying (`skopeo copy --all --preserve-digests`): it keeps multi-arch
-indexes whole and fails rather than change a digest. Credentials:
+indexes whole and fails rather than change a digest. Credentials, for each run, in an
+auth file that exists in memory only (a memfd on Linux; elsewhere a private file removed
+when the run ends), holding only the hosts that run needs:
 - source: the login migrate found for the source registry (Docker's config: `credHelpers`,
-  `credsStore`, `auths`), handed to skopeo in an auth file that exists in memory only (a
-  memfd on Linux; elsewhere a private file removed at the end), so the copies pull as the
-  same account whose allowance the plan read; without one, skopeo's own lookup;
-- destination: our credential helper, always. skopeo gets a private auth file whose only
-  entry is `"credHelpers": {"<registry host>": "ecr-sso"}`, so it runs
+  `credsStore`, `auths`), so the copies pull as the same account whose allowance the plan
+  read; without one, skopeo's own lookup;
+- destination: ECR's login from our credential helper, the one migrate's own requests use
+  (`credhelper.repos.ecr_login`: asked once, again every few minutes), so no skopeo run
+  starts the helper. Without such a login (promote), skopeo gets a private auth file whose
+  only entry is `"credHelpers": {"<registry host>": "ecr-sso"}` and runs
   `docker-credential-ecr-sso` for the ECR host whatever the user's Docker config says.
-  Transport settings (an insecure or mirrored registry) come from skopeo's own
-  registries.conf, as for any skopeo command.
+Transport settings (an insecure or mirrored registry) come from skopeo's own
+registries.conf, as for any skopeo command.
 
 The plan, the copies in parallel and the journal are `migrate_plan` and `migrate_run`.
 """
@@ -31,7 +34,7 @@ import sys
 import sysconfig
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from credhelper import atomic, errors
@@ -160,25 +163,27 @@ def rate_limited(reason: str) -> bool:
 
 
 class Skopeo:
-    """skopeo, with every destination call signed in through our helper. The copies in
-    flight can be stopped from another thread (`stop_all`)."""
+    """skopeo, signed in: with `logins`, each run is handed the logins it needs (source
+    and destination) in an auth file in memory; otherwise the destination through our
+    helper (`dest_authfile`). The copies in flight can be stopped from another thread
+    (`stop_all`)."""
 
     def __init__(
         self,
         executable: str,
         environ: Mapping[str, str],
-        dest_authfile: str,
+        dest_authfile: str | None,
         src_authfile: str | None = None,
         *,
-        source_auth: SourceAuth | None = None,
+        logins: Callable[[str], Login | None] | None = None,
     ) -> None:
         self.executable = executable
         self.environ = dict(environ)
         self.dest_authfile = dest_authfile
         # When the source is ECR too (promote): its sign-in through our helper as well.
         self.src_authfile = src_authfile
-        # migrate: the logins found for source registries, by host.
-        self.source_auth = source_auth
+        # migrate: the login for a host (None: skopeo's own lookup for it).
+        self.logins = logins
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
         self._stopped = False
@@ -206,16 +211,24 @@ class Skopeo:
         raw = self._run(["inspect", "--raw", *self._auth(dest), f"docker://{ref}"])
         return "sha256:" + hashlib.sha256(raw).hexdigest()
 
-    def copy(self, source: str, dest: str, *, source_host: str | None = None) -> str:
+    def copy(
+        self,
+        source: str,
+        dest: str,
+        *,
+        source_host: str | None = None,
+        dest_host: str | None = None,
+    ) -> str:
         """Copy `source` to `dest` (both `host/path:tag` or `@digest`), every image of an
-        index; return the digest written. With `source_host`, the login found for it."""
-        src_auth = self.src_authfile
-        fds: tuple[int, ...] = ()
-        if source_host is not None and self.source_auth is not None:
-            found = self.source_auth.path_for(source_host)
-            if found is not None:
-                src_auth, fds = found
-        with tempfile.TemporaryDirectory(prefix="ecr-sso-") as folder:
+        index; return the digest written. With `logins`, the logins of `source_host` and
+        `dest_host` go with it."""
+        found = self._logins_for(source_host, dest_host)
+        with (
+            tempfile.TemporaryDirectory(prefix="ecr-sso-") as folder,
+            memory_authfile(found, folder) as (authfile, fds),
+        ):
+            src_auth = authfile if source_host in found else self.src_authfile
+            dest_auth = authfile if dest_host in found else self.dest_authfile
             digest_file = os.path.join(folder, "digest")
             self._run(
                 [
@@ -224,8 +237,7 @@ class Skopeo:
                     "--preserve-digests",
                     "--digestfile",
                     digest_file,
-                    "--dest-authfile",
-                    self.dest_authfile,
+                    *(["--dest-authfile", dest_auth] if dest_auth else []),
                     *(["--src-authfile", src_auth] if src_auth else []),
                     f"docker://{source}",
                     f"docker://{dest}",
@@ -238,9 +250,24 @@ class Skopeo:
             except OSError:
                 return ""
 
+    def _logins_for(self, *hosts: str | None) -> dict[str, Login]:
+        found: dict[str, Login] = {}
+        if self.logins is None:
+            return found
+        for host in hosts:
+            if host is None:
+                continue
+            try:
+                login = self.logins(host)
+            except errors.EcrSsoError as err:
+                raise SkopeoFailed(str(err)) from None
+            if login is not None:
+                found[host] = login
+        return found
+
     def _auth(self, dest: bool) -> list[str]:
         if dest:
-            return ["--authfile", self.dest_authfile]
+            return ["--authfile", self.dest_authfile] if self.dest_authfile else []
         return ["--authfile", self.src_authfile] if self.src_authfile else []
 
     def _run(self, argv: list[str], fds: tuple[int, ...] = ()) -> bytes:
@@ -294,54 +321,34 @@ def dest_authfile(host: str, *more: str) -> Iterator[str]:
         yield path
 
 
-class SourceAuth:
-    """The logins found for source registries, as one auth file skopeo can read: a memfd
-    (Linux: it exists in memory only, and dies with the process however it ends) passed
-    to each skopeo as `/dev/fd/N`; elsewhere a private file, removed by `close`. Each host
-    in the file gets only its own login; a host without one is not in it (skopeo then
-    keeps its own lookup)."""
-
-    def __init__(self, logins: Mapping[str, Login]) -> None:
-        self.hosts = frozenset(logins)
-        auths = {
-            host: {"auth": base64.b64encode(f"{login.username}:{login.token}".encode()).decode()}
-            for host, login in logins.items()
-        }
-        data = json.dumps({"auths": auths}).encode()
-        self._fd: int | None = None
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
-        self._path = ""
-        if not logins:
-            return
-        memfd = getattr(os, "memfd_create", None)
-        if memfd is not None and os.path.isdir("/dev/fd"):
-            self._fd = memfd("ecr-sso-source-auth", getattr(os, "MFD_CLOEXEC", 0))
-            os.write(self._fd, data)
-            self._path = f"/dev/fd/{self._fd}"
-        else:
-            self._folder = tempfile.TemporaryDirectory(prefix="ecr-sso-auth-")
-            self._path = os.path.join(self._folder.name, "auth.json")
-            atomic.write_bytes(self._path, data, mode=0o600)
-
-    def path_for(self, host: str) -> tuple[str, tuple[int, ...]] | None:
-        """The auth file and the descriptors to pass, when `host` has a login."""
-        if host not in self.hosts:
-            return None
-        return self._path, (() if self._fd is None else (self._fd,))
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._folder is not None:
-            self._folder.cleanup()
-            self._folder = None
-
-    def __enter__(self) -> SourceAuth:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+@contextlib.contextmanager
+def memory_authfile(
+    logins: Mapping[str, Login], folder: str
+) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """`logins` as an auth file for one skopeo run, and the descriptors to pass it: a
+    memfd on Linux (it exists in memory only, and dies with the processes however they
+    end), named `/dev/fd/N`; elsewhere a file in `folder` (private, the caller's to
+    remove). ("", ()) when there is no login to hand over."""
+    if not logins:
+        yield "", ()
+        return
+    auths = {
+        host: {"auth": base64.b64encode(f"{login.username}:{login.token}".encode()).decode()}
+        for host, login in logins.items()
+    }
+    data = json.dumps({"auths": auths}).encode()
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is None or not os.path.isdir("/dev/fd"):
+        path = os.path.join(folder, "auth.json")
+        atomic.write_bytes(path, data, mode=0o600)
+        yield path, ()
+        return
+    fd = memfd("ecr-sso-auth", getattr(os, "MFD_CLOEXEC", 0))
+    try:
+        os.write(fd, data)
+        yield f"/dev/fd/{fd}", (fd,)
+    finally:
+        os.close(fd)
 
 
 #: EX_TEMPFAIL: try again later. What a stop at Docker Hub's pull limit exits with.

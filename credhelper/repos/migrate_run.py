@@ -188,7 +188,9 @@ class Runner:
         source = f"{entry.registry}/{entry.path}{pin}"
         dest = f"{self.dest_host}/{entry.repository}:{entry.tag}"
         try:
-            written = self.skopeo.copy(source, dest, source_host=entry.registry)
+            written = self.skopeo.copy(
+                source, dest, source_host=entry.registry, dest_host=self.dest_host
+            )
         except SkopeoFailed as failed:
             return _Done(
                 item, "limited" if rate_limited(failed.reason) else FAILED, reason=failed.reason

@@ -5,8 +5,6 @@ and prints; everything it needs is built and decided here.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,7 +12,8 @@ from typing import Any
 import urllib3
 
 from credhelper import errors
-from credhelper.repos import dockerhub_login, httpclient, journal, migrate, ratelimit
+from credhelper.repos import dockerhub_login, ecr_login, httpclient, journal, migrate, ratelimit
+from credhelper.repos.dockerhub_login import Login
 from credhelper.repos.ecr import Ecr
 from credhelper.repos.hubapi import Endpoints
 from credhelper.repos.journal import Entry, Header, Loaded, Writer
@@ -53,8 +52,16 @@ class Clients:
     endpoints: Endpoints
     sources: Sources
     dest: Registry
+    dest_login: ecr_login.HelperLogin
     ledger: ratelimit.Ledger
     http: urllib3.PoolManager
+
+    def login_for(self, host: str) -> Login | None:
+        """The login skopeo is handed for `host`: ECR's from our helper, a source's as
+        found in Docker's config; None leaves skopeo to its own lookup."""
+        if host == self.dest_login.host:
+            return self.dest_login.current()
+        return self.sources.logins.get(host)
 
 
 @dataclass
@@ -77,7 +84,7 @@ def clients(
     jobs: int,
 ) -> Clients:
     """The source registries (with the logins Docker's config holds) and the ECR registry
-    (signed in through our credential helper, as skopeo is)."""
+    (signed in through our credential helper, asked once and again every few minutes)."""
     endpoints = Endpoints.from_environ(environ)
     http = httpclient.pool(max(jobs * 2, 8))
     ledger = ratelimit.Ledger()
@@ -90,35 +97,12 @@ def clients(
         ledger=ledger,
         hub_login=hub_login,
     )
-    dest_login = helper_login(target.host, helper_environ)
-    dest = Registry(base_url(target.host, http), dest_login, http=http)
-    return Clients(endpoints, sources, dest, ledger, http)
-
-
-def helper_login(host: str, environ: Mapping[str, str]) -> dockerhub_login.Login:
-    """ECR's login for `host` from `docker-credential-ecr-sso get`: the same answer skopeo
-    gets, from the same cache. The secret stays in memory."""
-    try:
-        done = subprocess.run(
-            [migrate.HELPER, "get"],
-            input=host.encode(),
-            capture_output=True,
-            env=dict(environ),
-            check=False,
-            timeout=300,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise errors.EcrSsoError(f"cannot run {migrate.HELPER}: {type(err).__name__}") from None
-    if done.returncode != 0:
-        line = done.stdout.decode(errors="replace").strip().splitlines()
-        raise errors.EcrSsoError(f"no ECR sign-in for {host}: {line[-1] if line else 'no answer'}")
-    try:
-        answer = json.loads(done.stdout)
-        return dockerhub_login.Login(str(answer["Username"]), str(answer["Secret"]), migrate.HELPER)
-    except (ValueError, KeyError, TypeError):
-        raise errors.EcrSsoError(
-            f"{migrate.HELPER} answered something other than credentials"
-        ) from None
+    dest_login = ecr_login.HelperLogin(
+        target.host, lambda: ecr_login.ask_helper(target.host, helper_environ)
+    )
+    dest_login.current()  # no sign-in, no migration: say so before anything else
+    dest = Registry(base_url(target.host, http), None, http=http, login_source=dest_login.current)
+    return Clients(endpoints, sources, dest, dest_login, ledger, http)
 
 
 # -- planning -------------------------------------------------------------------------------

@@ -76,7 +76,8 @@ class Head:
 
 class Registry:
     """One registry at `base_url` (`https://registry-1.docker.io`), signed in as `login`
-    (None: anonymously). Safe to share between threads."""
+    (None: anonymously), or as whatever `login_source` says at each request (a login
+    that is renewed during a long run). Safe to share between threads."""
 
     def __init__(
         self,
@@ -86,9 +87,11 @@ class Registry:
         http: urllib3.PoolManager,
         ledger: ratelimit.Ledger | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        login_source: Callable[[], Login] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.login = login
+        self.login_source = login_source
         self.http = http
         self.ledger = ledger
         self.now = now
@@ -181,9 +184,13 @@ class Registry:
             if token is not None and token[1] > time.monotonic():
                 return {"Authorization": f"Bearer {token[0]}"}
             basic = self._basic
-        if basic and self.login is not None:
-            return {"Authorization": _basic(self.login)}
+        login = self._login()
+        if basic and login is not None:
+            return {"Authorization": _basic(login)}
         return {}
+
+    def _login(self) -> Login | None:
+        return self.login_source() if self.login_source is not None else self.login
 
     def _answer_challenge(self, challenge: str, scope: str, *, sent_basic: bool) -> bool:
         """Get what the challenge asks for; False when there is nothing more to try."""
@@ -192,7 +199,7 @@ class Registry:
         if scheme.lower() == "basic":
             with self._lock:
                 self._basic = True
-            return self.login is not None and not sent_basic
+            return self._login() is not None and not sent_basic
         if scheme.lower() != "bearer" or "realm" not in params:
             return False
         token, seconds = self._token(
@@ -209,15 +216,16 @@ class Registry:
         query = urlencode({k: v for k, v in (("service", service), ("scope", scope)) if v})
         url = realm + ("&" if parts.query else "?") + query
         headers = {"Accept": "application/json"}
-        if self.login is not None and self._may_send_login(parts.scheme, parts.hostname):
-            headers["Authorization"] = _basic(self.login)
+        login = self._login()
+        if login is not None and self._may_send_login(parts.scheme, parts.hostname):
+            headers["Authorization"] = _basic(login)
         answer = httpclient.call(self.http, "GET", url, headers=headers, limit=1024 * 1024)
         if answer.status == 429:
             wait = ratelimit.retry_after(answer.header("Retry-After"), self.now())
             raise TooManyRequests(f"{self.host}: 429 from its sign-in service", wait)
         if answer.status != 200:
             message = httpclient.server_message(answer)
-            who = f" as {self.login.username}" if self.login and "Authorization" in headers else ""
+            who = f" as {login.username}" if login and "Authorization" in headers else ""
             raise HttpError(
                 f"{self.host}: its sign-in service refused a token{who}:"
                 f" {answer.status}{' ' + message if message else ''}",

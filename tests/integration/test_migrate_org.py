@@ -206,6 +206,9 @@ def test_the_whole_organisation_migrates_then_a_rerun_spends_nothing(
         assert bed.ecr_digest(repo, tag) == bed.digests[(repo, tag)]
         assert bed.puts(repo, tag) == 1
     assert sorted(ecr.names()) == ["app", "db", "secret"]
+    # moto's ECR tokens are born expired, so every run of our helper fetches one: the one
+    # fetch is migrate's own; skopeo was handed that login and never ran the helper.
+    assert ecr.front.count("GetAuthorizationToken") == 1
     # Exactly what the copies need: an index and its two images, or one manifest.
     assert bed.hub.gets() == TOTAL_COST
     assert bed.hub.refused_gets == 0
