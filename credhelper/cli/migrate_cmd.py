@@ -199,7 +199,7 @@ def _dry_run(
 
     plan = _plan(args, request, built, waiter)
     migrate_session.create_repositories(
-        plan, Ecr(target), dry_run=True, say=lambda line: _say(context, line)
+        plan, Ecr(target), dry_run=True, say=lambda line: _say(context, line), jobs=args.jobs
     )
     rows = migrate_session.rows(plan, None, target.host, dry_run=True)
     _print_plan(context, rows, plan, built, args.json)
@@ -227,7 +227,7 @@ def _copy(
     with journal.locked(state_dir):
         plan = _plan(args, request, built, waiter)
         migrate_session.create_repositories(
-            plan, Ecr(target), dry_run=False, say=lambda line: _say(context, line)
+            plan, Ecr(target), dry_run=False, say=lambda line: _say(context, line), jobs=args.jobs
         )
         if request.resumed is None:
             before = journal.load(state_dir) if _exists(state_dir) else None

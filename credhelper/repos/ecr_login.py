@@ -73,10 +73,28 @@ class HelperLogin:
         self._lock = threading.Lock()
         self._login: Login | None = None
         self._asked_at = 0.0
+        self._failed: errors.EcrSsoError | None = None
+
+    def prefetch(self) -> threading.Thread:
+        """Ask the helper now, in the background (the thread, started), while the run
+        lists and compares; a failure is raised by the next `current`."""
+        thread = threading.Thread(target=self._prefetch, name="ecr-login", daemon=True)
+        thread.start()
+        return thread
+
+    def _prefetch(self) -> None:
+        try:
+            self.current()
+        except errors.EcrSsoError as failed:
+            with self._lock:
+                self._failed = failed
 
     def current(self) -> Login:
         """The login to use now; EcrSsoError when the helper cannot give one."""
         with self._lock:
+            if self._failed is not None:
+                failed, self._failed = self._failed, None
+                raise failed
             now = self._clock()
             if self._login is None or now - self._asked_at >= self._reuse:
                 self._login = self._ask()

@@ -23,7 +23,7 @@ import urllib3
 from credhelper.repos import dockerhub_login, imageref, ratelimit
 from credhelper.repos.dockerhub_login import Login
 from credhelper.repos.httpclient import HttpError
-from credhelper.repos.hubapi import Endpoints, HubApi, HubTag
+from credhelper.repos.hubapi import Endpoints, HubApi, HubRepository, HubTag
 from credhelper.repos.journal import Entry
 from credhelper.repos.migrate import FAILED, LimitReached, Outcome, Source, select
 from credhelper.repos.registry_api import Head, Registry, TooManyRequests
@@ -180,24 +180,30 @@ def base_url(host: str, http: urllib3.PoolManager) -> str:
 
 
 def list_organisation(
-    sources: Sources, org: str, dockerhub_org: str | None, selection: Selection
+    sources: Sources, org: str, dockerhub_org: str | None, selection: Selection, *, jobs: int = 1
 ) -> tuple[list[Entry], list[Outcome]]:
-    """Every selected tag of every selected repository of Docker Hub organisation `org`."""
-    entries: list[Entry] = []
-    failures: list[Outcome] = []
+    """Every selected tag of every selected repository of Docker Hub organisation `org`;
+    the repositories' tags are listed `jobs` at a time (a call or more each), in order."""
     try:
         repositories = sources.hub().repositories(org)
     except HttpError as failed:
         raise OrganisationUnlisted(failed.reason) from None
-    for repo in repositories:
-        if not selection.repository(repo.name, repo.path):
-            continue
+    chosen = [repo for repo in repositories if selection.repository(repo.name, repo.path)]
+
+    def listed(repo: HubRepository) -> tuple[list[Entry], list[Outcome]]:
         ref = imageref.ImageRef(None, repo.path)
-        found, failure = _hub_entries(
+        return _hub_entries(
             sources, ref, repo.path, dockerhub_org, selection, none_is_failure=False
         )
-        entries += found
-        failures += failure
+
+    entries: list[Entry] = []
+    failures: list[Outcome] = []
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(jobs, len(chosen) or 1)), thread_name_prefix="list"
+    ) as pool:
+        for found, failure in pool.map(listed, chosen):
+            entries += found
+            failures += failure
     return entries, failures
 
 

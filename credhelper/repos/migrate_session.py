@@ -6,6 +6,7 @@ and prints; everything it needs is built and decided here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -14,7 +15,7 @@ import urllib3
 from credhelper import errors
 from credhelper.repos import dockerhub_login, ecr_login, httpclient, journal, migrate, ratelimit
 from credhelper.repos.dockerhub_login import Login
-from credhelper.repos.ecr import Ecr
+from credhelper.repos.ecr import Ecr, RepositoryExists
 from credhelper.repos.hubapi import Endpoints
 from credhelper.repos.journal import Entry, Header, Loaded, Writer
 from credhelper.repos.migrate import COPIED, FAILED, SKIPPED, WOULD_COPY, Outcome
@@ -100,7 +101,7 @@ def clients(
     dest_login = ecr_login.HelperLogin(
         target.host, lambda: ecr_login.ask_helper(target.host, helper_environ)
     )
-    dest_login.current()  # no sign-in, no migration: say so before anything else
+    dest_login.prefetch()  # a process of its own: it runs while the listing does
     dest = Registry(base_url(target.host, http), None, http=http, login_source=dest_login.current)
     return Clients(endpoints, sources, dest, dest_login, ledger, http)
 
@@ -121,7 +122,9 @@ def plan_fresh(
     """List the tags (organisation or SOURCE arguments) and compare both sides."""
     if org is not None:
         try:
-            entries, failures = list_organisation(built.sources, org, dockerhub_org, selection)
+            entries, failures = list_organisation(
+                built.sources, org, dockerhub_org, selection, jobs=jobs
+            )
         except OrganisationUnlisted as failed:
             raise errors.EcrSsoError(failed.reason) from None
         if not entries and not failures:
@@ -181,19 +184,41 @@ def _narrowed(selection: Selection) -> str:
 
 
 def create_repositories(
-    plan: Plan, ecr: Ecr, *, dry_run: bool, say: Callable[[str], None]
+    plan: Plan, ecr: Ecr, *, dry_run: bool, say: Callable[[str], None], jobs: int = 1
 ) -> list[str]:
-    """The ECR repositories the copies need that do not exist yet: created (or, dry, named)."""
+    """The ECR repositories the copies need that do not exist yet: created (or, dry, named),
+    `jobs` at a time (an organisation has many; each is a call or two to ECR). Each one
+    made is said, in plan order, even when another failed; then the first failure is
+    raised."""
+    names = list(dict.fromkeys(item.entry.repository for item in plan.to_copy))
+    if not names:
+        return []
+    ecr.client  # noqa: B018 - made once here, not by each thread at the same moment
+
+    def missing(name: str) -> bool:
+        if ecr.exists(name):
+            return False
+        if not dry_run:
+            try:
+                ecr.create(name)
+            except RepositoryExists:
+                return False  # made meanwhile by someone else: there, as wanted
+        return True
+
+    with ThreadPoolExecutor(max_workers=min(max(jobs, 1), len(names))) as pool:
+        futures = [pool.submit(missing, name) for name in names]
     made = []
-    for repository in dict.fromkeys(item.entry.repository for item in plan.to_copy):
-        if ecr.exists(repository):
+    failure: BaseException | None = None
+    for name, future in zip(names, futures, strict=True):
+        if future.exception() is not None:
+            failure = failure or future.exception()
             continue
-        if dry_run:
-            say(f"would create repository {repository} in {ecr.target.host}")
-        else:
-            ecr.create(repository)
-            say(f"created repository {repository} in {ecr.target.host}")
-        made.append(repository)
+        if future.result():
+            verb = "would create" if dry_run else "created"
+            say(f"{verb} repository {name} in {ecr.target.host}")
+            made.append(name)
+    if failure is not None:
+        raise failure
     return made
 
 

@@ -525,3 +525,21 @@ def test_a_429_on_a_head_waits_out_retry_after_or_stops(bed: Bed, cli: Cli) -> N
     assert waited.code == 0, waited.err
     assert "migrate: Docker Hub answered 429: waiting 1 s" in waited.err
     assert len(_rows(waited.out)) == len(ALL)
+
+
+def test_without_an_ecr_sign_in_nothing_is_copied_and_one_line_says_why(
+    bed: Bed, env: Env, cli: Cli
+) -> None:
+    for token in env.sso_cache_dir.iterdir():
+        token.unlink()  # signed out of SSO: the helper can give no ECR login
+
+    result = cli("migrate", "--registry", bed.dest.host)
+
+    assert result.code == 1, result.out + result.err
+    assert result.out == ""
+    assert result.err == (
+        f"ecr-sso: no ECR sign-in for {bed.dest.host}: the SSO login for profile 'dev' is"
+        " missing or expired; run `ecr-sso login dev`\n"
+    )
+    assert bed.hub.gets() == 0
+    assert all(bed.puts(repo, tag) == 0 for repo, tag in ALL)

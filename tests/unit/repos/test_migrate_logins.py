@@ -110,3 +110,23 @@ def test_the_auth_file_holds_each_login_and_lives_in_memory(tmp_path: Path) -> N
 def test_no_login_no_auth_file(tmp_path: Path) -> None:
     with migrate.memory_authfile({}, str(tmp_path)) as found:
         assert found == ("", ())
+
+
+def test_a_prefetch_that_failed_is_raised_by_the_next_look_once() -> None:
+    asked = []
+
+    def ask() -> Login:
+        asked.append(1)
+        raise errors.EcrSsoError("no ECR sign-in for ecr.example: run ecr-sso login")
+
+    login = ecr_login.HelperLogin("ecr.example", ask, clock=Clock())
+    thread = login.prefetch()
+    thread.join(30)
+    assert not thread.is_alive()
+
+    with pytest.raises(errors.EcrSsoError, match="no ECR sign-in"):
+        login.current()
+    assert asked == [1]  # the prefetch's failure, not a second helper run
+    with pytest.raises(errors.EcrSsoError, match="no ECR sign-in"):
+        login.current()  # told once; the next look asks again
+    assert asked == [1, 1]
