@@ -147,7 +147,9 @@ def bench(size: str, jobs: int, base: Path) -> dict[str, float]:
         backend = registries(auth=False)
         dest_migrate = registries(username="AWS", password=ecr_password)
         dest_sync = registries(username="AWS", password=ecr_password)
-        hub = FakeHub(backend.host, username="hub", password=password, allowance=100_000).start()
+        hub = FakeHub(
+            backend.host, username="hub", password=password, allowance=100_000, api_page_size=100
+        ).start()
         with FakeAWS() as fake:
             router = _Router(fake.url, f"http://{host}:{port}")
             threading.Thread(target=router.serve_forever, daemon=True).start()
