@@ -32,13 +32,15 @@ Docker Hub or any registry). --repo/--exclude narrow the repositories, --tags an
 
 Docker Hub's pull limit: digests are compared with HEAD requests on both sides, which
 Docker Hub does not count, so tags already in ECR cost nothing and a re-run spends no
-pull. --dry-run prints the plan and its cost: the pulls it will spend, the limit and
-allowance Docker Hub states, and the waiting that implies. At the limit (or on a 429),
-no new copy starts; the ones in flight finish; then migrate waits with a countdown
-(--wait, the default on a terminal) or stops with exit status 75 (the default without
-one): `ecr-sso migrate --resume` carries on from the journal in our state folder, which
-also survives Ctrl-C, SIGTERM and kill -9. --verify checks every planned tag is in ECR at
-its source's digest (after the migration, or alone for the last one)."""
+pull; a tag whose image another tag already brings to ECR (`latest` and `1.2`) is tagged
+there, not copied again. --dry-run prints the plan and its cost: the pulls it will
+spend, the limit and allowance Docker Hub states, and the waiting that implies. At the
+limit (or on a 429), no new copy starts; the ones in flight finish; then migrate waits
+with a countdown (--wait, the default on a terminal) or stops with exit status 75 (the
+default without one): `ecr-sso migrate --resume` carries on from the journal in our
+state folder, which also survives Ctrl-C, SIGTERM and kill -9. --verify checks every
+planned tag is in ECR at its source's digest (after the migration, or alone for the last
+one)."""
 
 EPILOG = """\
 exit status: 0 done; 1 a tag failed or --verify found a difference; 2 usage;
@@ -243,7 +245,10 @@ def _copy(
             resumed=request.resumed,
         )
         try:
-            display.start(len(plan.to_copy), sum(i.entry.size or 0 for i in plan.to_copy) or None)
+            display.start(
+                len(plan.to_copy) + len(plan.to_tag),
+                sum(i.entry.size or 0 for i in plan.to_copy) or None,
+            )
             skopeo = migrate.Skopeo(executable, environ, None, logins=built.login_for)
             run = migrate_session.execute(
                 plan,
@@ -305,7 +310,8 @@ def _stopped(run: Any, rows: list[Any], built: Any) -> Exception:
     from credhelper.repos import migrate, ratelimit
 
     copied = sum(1 for o in rows if o.result == migrate.COPIED)
-    left = f"{copied} copied, {run.left} to go"
+    tagged = sum(1 for o in rows if o.result == migrate.TAGGED)
+    left = f"{copied} copied, " + (f"{tagged} tagged, " if tagged else "") + f"{run.left} to go"
     if run.stop.limit:
         when = f" in about {ratelimit.duration(run.stop.wait)}" if run.stop.wait else " later"
         last = built.ledger.last
@@ -391,6 +397,7 @@ def _print_plan(context: Context, rows: list[Any], plan: Any, built: Any, as_jso
 
     present = sum(1 for o in rows if o.result == "skipped")
     to_copy = len(plan.to_copy)
+    to_tag = len(plan.to_tag)
     last = built.ledger.last
     available = built.ledger.available()
     shortfall = plan.cost - (available if available is not None else plan.cost)
@@ -399,6 +406,7 @@ def _print_plan(context: Context, rows: list[Any], plan: Any, built: Any, as_jso
         "repositories": len(plan.repositories),
         "tags": len(plan.items),
         "toCopy": to_copy,
+        "toTag": to_tag,
         "inEcr": present,
         "pulls": plan.cost,
         "limit": last.limit if last else None,
@@ -412,7 +420,9 @@ def _print_plan(context: Context, rows: list[Any], plan: Any, built: Any, as_jso
     _print_rows(context, rows, False)
     context.err.write(
         f"plan: {len(plan.repositories)} repositor{'y' if len(plan.repositories) == 1 else 'ies'},"
-        f" {len(plan.items)} tags: {to_copy} to copy, {present} already in ECR at the same digest\n"
+        f" {len(plan.items)} tags: {to_copy} to copy,"
+        + (f" {to_tag} to tag in ECR from an image copied once," if to_tag else "")
+        + f" {present} already in ECR at the same digest\n"
     )
     if last is None:
         context.err.write(

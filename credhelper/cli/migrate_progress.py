@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from credhelper.repos import ratelimit
 from credhelper.repos.journal import Entry
-from credhelper.repos.migrate import COPIED, Outcome
+from credhelper.repos.migrate import COPIED, TAGGED, Outcome
 from credhelper.shown import shown
 
 
@@ -35,6 +35,10 @@ class LineDisplay:
         if outcome.result == COPIED:
             self._say(
                 f"copied {shown(outcome.source)} to {shown(outcome.destination)} ({outcome.digest})"
+            )
+        elif outcome.result == TAGGED:
+            self._say(
+                f"tagged {shown(outcome.destination)}, {shown(outcome.reason)} ({outcome.digest})"
             )
         else:
             self._say(f"{outcome.result} {shown(outcome.source)}: {shown(outcome.reason)}")
@@ -118,7 +122,7 @@ class LiveDisplay:
             self._bytes += entry.size
         if self._progress is not None:
             self._progress.update(self._task, advance=1, bytes=self._bytes_text())
-        if outcome.result != COPIED:
+        if outcome.result not in (COPIED, TAGGED):
             self.console.print(f"{outcome.result} {shown(outcome.source)}: {shown(outcome.reason)}")
         self._refresh()
 

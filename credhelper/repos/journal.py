@@ -253,7 +253,7 @@ def _apply(loaded: Loaded, record: dict[str, Any]) -> None:
         digest = str(record.get("digest") or "")
         if (
             key not in by_key
-            or record.get("result") not in ("copied", "skipped", "failed")
+            or record.get("result") not in ("copied", "skipped", "failed", "tagged")
             or (digest and _DIGEST.fullmatch(digest) is None)
         ):
             raise ValueError(key)

@@ -58,7 +58,12 @@ RETRY_TIMES = "3"
 COPIED = "copied"
 SKIPPED = "skipped"
 FAILED = "failed"
+#: Put in ECR as a second tag of an image copied once (the same digest at the source).
+TAGGED = "tagged"
 WOULD_COPY = "would copy"
+WOULD_TAG = "would tag"
+#: What a tag's journal record may say it ended as.
+RESULTS = (COPIED, SKIPPED, FAILED, TAGGED)
 
 _FATAL = re.compile(r'level=fatal msg="(?P<msg>(?:[^"\\]|\\.)*)"')
 _LIMITED = re.compile(r"toomanyrequests|too many requests|\b429\b", re.IGNORECASE)

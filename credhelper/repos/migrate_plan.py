@@ -7,7 +7,8 @@ sources (no pull spent), from the registry's tag list for other sources. Digests
 from HEAD requests on both sides (`Docker-Content-Digest`): Docker Hub does not count a
 HEAD as a pull, so a re-run with nothing new spends none. A copy costs one manifest GET,
 plus one per image of an index (the API says how many), the upper bound of what Docker
-Hub counts.
+Hub counts. Tags of one image (`latest` and `1.2`) are copied once: the others are tagged
+in ECR (`share_copies`), at no cost.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from credhelper.repos.tag_order import sort_tags
 COPY = "copy"
 PRESENT = "present"
 BROKEN = "broken"
+#: The image is in ECR's repository under another tag (or will be, once the tag `after`
+#: is copied): tagging it there is enough, no second copy, no Docker Hub pull.
+TAG = "tag"
 #: Children assumed for an index whose images no listing counted (the common amd64+arm64).
 GUESSED_CHILDREN = 2
 #: How often one look may meet a 429 and wait before the run gives up on it.
@@ -61,14 +65,17 @@ class Selection:
 
 @dataclass(frozen=True)
 class Planned:
-    """One tag and what to do with it: COPY, PRESENT (in ECR at the same digest) or
-    BROKEN (`reason` says why it cannot be done)."""
+    """One tag and what to do with it: COPY, PRESENT (in ECR at the same digest), TAG (in
+    ECR as `image_of`, or to be once the tag keyed `after` is copied) or BROKEN (`reason`
+    says why it cannot be done)."""
 
     entry: Entry
     state: str
     dest_digest: str = ""
     reason: str = ""
     index: bool = False
+    image_of: str = ""  # TAG: the ECR tag that has (or will have) the same image
+    after: tuple[str, str] | None = None  # TAG: the key of the copy it waits for
 
 
 @dataclass
@@ -81,6 +88,10 @@ class Plan:
     @property
     def to_copy(self) -> list[Planned]:
         return [item for item in self.items if item.state == COPY]
+
+    @property
+    def to_tag(self) -> list[Planned]:
+        return [item for item in self.items if item.state == TAG]
 
     @property
     def cost(self) -> int:
@@ -354,3 +365,29 @@ def compare_one(entry: Entry, *, sources: Sources, dest: Registry, waits: Waits)
     if digest and have == digest:
         return Planned(entry, PRESENT, dest_digest=have, index=found.is_index)
     return Planned(entry, COPY, dest_digest=have, index=found.is_index)
+
+
+def share_copies(items: Sequence[Planned], *, in_ecr: Sequence[str] = (PRESENT,)) -> list[Planned]:
+    """Tags of one image copied once: a COPY whose digest its ECR repository already holds
+    (a tag in a state of `in_ecr` with that digest), or which an earlier COPY of the plan
+    brings there, becomes a TAG of that image. Docker Hub's `latest` and `1.2` are then
+    one copy and one tag in ECR, and one set of pulls, not two."""
+    there: dict[tuple[str, str], Planned] = {}
+    for item in items:
+        if item.state in in_ecr and item.dest_digest:
+            there.setdefault((item.entry.repository, item.dest_digest), item)
+    first: dict[tuple[str, str], Planned] = {}
+    shared: list[Planned] = []
+    for item in items:
+        key = (item.entry.repository, item.entry.digest)
+        if item.state != COPY or not item.entry.digest:
+            shared.append(item)
+        elif key in there:
+            shared.append(replace(item, state=TAG, image_of=there[key].entry.tag, after=None))
+        elif key in first:
+            copy = first[key]
+            shared.append(replace(item, state=TAG, image_of=copy.entry.tag, after=copy.entry.key))
+        else:
+            first[key] = item
+            shared.append(item)
+    return shared

@@ -11,6 +11,11 @@ what arrives is what was planned and compared.
 
 Ctrl-C or SIGTERM stops the copies in flight (SIGTERM to each skopeo) and ends the run;
 what finished is in the journal, so at most the copies in flight are lost.
+
+A tag planned as TAG (its image is in ECR, or comes there with an earlier tag's copy) is
+put in ECR by `Registry.tag`, costs no pull and starts even at the limit; one waiting for
+a copy starts when that copy is done. The copy failed: it is copied itself. Its image
+not in ECR after all (deleted meanwhile): copied too.
 """
 
 from __future__ import annotations
@@ -32,16 +37,29 @@ from credhelper.repos.migrate import (
     COPIED,
     FAILED,
     SKIPPED,
+    TAGGED,
     Outcome,
     Skopeo,
     SkopeoFailed,
     rate_limited,
 )
-from credhelper.repos.migrate_plan import COPY, PRESENT, Planned, Sources, Waits, compare_one
+from credhelper.repos.migrate_plan import (
+    COPY,
+    PRESENT,
+    TAG,
+    Planned,
+    Sources,
+    Waits,
+    compare_one,
+)
 from credhelper.repos.registry_api import Registry, TooManyRequests
 
 SIGTERM_EXIT = 128 + signal.SIGTERM
 SIGINT_EXIT = 128 + signal.SIGINT
+#: What a job may come back as besides a tag's results: the pull limit met (the tag goes
+#: back to the front of the queue), or the image to tag not in ECR (it is copied instead).
+_LIMITED = "limited"
+_NOT_THERE = "not there"
 
 
 class Display(Protocol):
@@ -82,6 +100,11 @@ class _Done:
     result: str
     digest: str = ""
     reason: str = ""
+
+
+def image_of(item: Planned) -> str:
+    """Why a TAG needs no copy, as its row says."""
+    return f"the image of :{item.image_of}, copied once"
 
 
 def outcome(
@@ -127,31 +150,24 @@ class Runner:
 
     def run(self, items: list[Planned]) -> RunResult:
         result = RunResult()
-        queue = deque(item for item in items if item.state == COPY)
+        queue, waiting = _queues(items)
         running: dict[Future[_Done], Planned] = {}
         limited = False
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="copy")
         try:
             with _sigterm_raises():
                 while queue or running:
-                    while queue and not limited and len(running) < self.jobs:
-                        item = queue[0]
-                        if not self.ledger.reserve(self._affordable(item.entry.cost)):
-                            limited = True
-                            break
-                        queue.popleft()
-                        self.display.started(item.entry)
-                        running[pool.submit(self._copy, item)] = item
+                    limited = self._start(queue, running, pool, limited=limited)
                     if running:
                         finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
                         for future in finished:
                             del running[future]
-                            if self._record(future.result(), result, queue):
+                            if self._record(future.result(), result, queue, waiting):
                                 limited = True
                         self.display.allowance(self.ledger.available(), self.ledger.last)
                         continue
                     if limited:
-                        stop = self._settle(queue, result)
+                        stop = self._settle(queue, result, waiting)
                         if stop is not None:
                             result.stop = stop
                             break
@@ -162,11 +178,34 @@ class Runner:
             result.stop = Stop(code, limit=False)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        result.left = sum(1 for item in items if item.state == COPY) - sum(
-            1 for o in result.outcomes.values() if o.result in (COPIED, SKIPPED, FAILED)
+        result.left = sum(1 for item in items if item.state in (COPY, TAG)) - sum(
+            1 for o in result.outcomes.values() if o.result in (COPIED, SKIPPED, FAILED, TAGGED)
         )
         self.writer.end("stopped" if result.stop else "complete")
         return result
+
+    def _start(
+        self,
+        queue: deque[Planned],
+        running: dict[Future[_Done], Planned],
+        pool: ThreadPoolExecutor,
+        *,
+        limited: bool,
+    ) -> bool:
+        """Start what may start: tags at the front (free) always, copies while the
+        allowance pays for them. Returns whether the limit stopped a copy."""
+        while queue and len(running) < self.jobs:
+            item = queue[0]
+            if item.state == COPY:
+                if limited:
+                    return True
+                if not self.ledger.reserve(self._affordable(item.entry.cost)):
+                    return True
+            queue.popleft()
+            self.display.started(item.entry)
+            job = self._tag if item.state == TAG else self._copy
+            running[pool.submit(job, item)] = item
+        return limited
 
     def _interrupted(self, running: dict[Future[_Done], Planned], result: RunResult) -> None:
         """Stop the copies in flight; keep the ones that finished before the stop."""
@@ -177,8 +216,8 @@ class Runner:
         for future in finished:
             if not future.cancelled() and future.exception() is None:
                 done = future.result()
-                if done.result == COPIED:
-                    self._record(done, result, deque())
+                if done.result in (COPIED, TAGGED):
+                    self._record(done, result, deque(), {})
 
     # -- one copy --------------------------------------------------------------------------
 
@@ -193,7 +232,7 @@ class Runner:
             )
         except SkopeoFailed as failed:
             return _Done(
-                item, "limited" if rate_limited(failed.reason) else FAILED, reason=failed.reason
+                item, _LIMITED if rate_limited(failed.reason) else FAILED, reason=failed.reason
             )
         if entry.digest and written and written != entry.digest:
             return _Done(
@@ -201,17 +240,42 @@ class Runner:
             )
         return _Done(item, COPIED, digest=written or entry.digest)
 
-    def _record(self, done: _Done, result: RunResult, queue: deque[Planned]) -> bool:
-        """Journal and show a finished copy; True when it met the pull limit (then it goes
-        back to the front of the queue, unjournaled)."""
-        entry = done.planned.entry
-        if done.result == "limited":
-            queue.appendleft(done.planned)
+    def _tag(self, item: Planned) -> _Done:
+        entry = item.entry
+        try:
+            self.dest.tag(entry.repository, entry.digest, entry.tag)
+        except HttpError as failed:
+            if failed.status == 404:
+                return _Done(item, _NOT_THERE, reason=failed.reason)
+            return _Done(item, FAILED, reason=failed.reason)
+        return _Done(item, TAGGED, digest=entry.digest, reason=image_of(item))
+
+    def _record(
+        self,
+        done: _Done,
+        result: RunResult,
+        queue: deque[Planned],
+        waiting: dict[tuple[str, str], list[Planned]],
+    ) -> bool:
+        """Journal and show a finished job, and start what waited for it; True when it met
+        the pull limit (then it goes back to the front of the queue, unjournaled)."""
+        item = done.planned
+        entry = item.entry
+        if done.result == _LIMITED:
+            queue.appendleft(item)
             return True
+        if done.result == _NOT_THERE:
+            queue.append(replace(item, state=COPY, after=None))
+            return False
         self.writer.done(entry, done.result, digest=done.digest, reason=done.reason)
         row = outcome(self.dest_host, entry, done.result, digest=done.digest, reason=done.reason)
         result.outcomes[entry.key] = row
         self.display.finished(entry, row)
+        followers = waiting.pop(entry.key, [])
+        if done.result in (COPIED, TAGGED):
+            queue.extendleft(replace(f, after=None) for f in reversed(followers))
+        else:  # the copy failed: each of its tags is tried as a copy of its own
+            queue.extend(replace(f, state=COPY, after=None) for f in followers)
         return False
 
     def _affordable(self, cost: int) -> int:
@@ -221,11 +285,18 @@ class Runner:
 
     # -- at the limit ----------------------------------------------------------------------
 
-    def _settle(self, queue: deque[Planned], result: RunResult) -> Stop | None:
+    def _settle(
+        self,
+        queue: deque[Planned],
+        result: RunResult,
+        waiting: dict[tuple[str, str], list[Planned]],
+    ) -> Stop | None:
         """Nothing in flight and the allowance short: look again (one HEAD), wait, or
         stop. None when copying may go on."""
         while queue:
             item = queue[0]
+            if item.state == TAG:
+                return None  # free: it starts whatever the allowance
             try:
                 checked = self._recheck(item)
             except TooManyRequests as limited:
@@ -240,6 +311,9 @@ class Runner:
                     queue.appendleft(checked)
                 else:
                     self._settled_elsewhere(checked, result)
+                # Its other tags named the image it no longer is: each is copied itself.
+                followers = waiting.pop(item.entry.key, [])
+                queue.extend(replace(f, state=COPY, after=None) for f in followers)
                 continue
             available = self.ledger.available()
             if available is None or available >= self._affordable(item.entry.cost):
@@ -302,3 +376,17 @@ def _sigterm_raises() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _queues(
+    items: list[Planned],
+) -> tuple[deque[Planned], dict[tuple[str, str], list[Planned]]]:
+    """What to start, in order: tags whose image is in ECR (free and quick), then the
+    copies in plan order; and the tags waiting for a copy, by its key."""
+    queue = deque(item for item in items if item.state == TAG and item.after is None)
+    queue += (item for item in items if item.state == COPY)
+    waiting: dict[tuple[str, str], list[Planned]] = {}
+    for item in items:
+        if item.state == TAG and item.after is not None:
+            waiting.setdefault(item.after, []).append(item)
+    return queue, waiting

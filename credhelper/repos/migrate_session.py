@@ -18,11 +18,20 @@ from credhelper.repos.dockerhub_login import Login
 from credhelper.repos.ecr import Ecr, RepositoryExists
 from credhelper.repos.hubapi import Endpoints
 from credhelper.repos.journal import Entry, Header, Loaded, Writer
-from credhelper.repos.migrate import COPIED, FAILED, SKIPPED, WOULD_COPY, Outcome
+from credhelper.repos.migrate import (
+    COPIED,
+    FAILED,
+    SKIPPED,
+    TAGGED,
+    WOULD_COPY,
+    WOULD_TAG,
+    Outcome,
+)
 from credhelper.repos.migrate_plan import (
     BROKEN,
     COPY,
     PRESENT,
+    TAG,
     OrganisationUnlisted,
     Plan,
     Planned,
@@ -33,8 +42,9 @@ from credhelper.repos.migrate_plan import (
     compare,
     list_organisation,
     list_sources,
+    share_copies,
 )
-from credhelper.repos.migrate_run import Display, Runner, RunResult, outcome
+from credhelper.repos.migrate_run import Display, Runner, RunResult, image_of, outcome
 from credhelper.repos.registry_api import Registry
 from credhelper.repos.target import Target
 
@@ -140,7 +150,7 @@ def plan_fresh(
         waits=Waits(built.ledger, waiter),
         jobs=jobs,
     )
-    return Plan(items, failures)
+    return Plan(share_copies(items), failures)
 
 
 def plan_resume(
@@ -151,7 +161,7 @@ def plan_resume(
     left = [
         e
         for e in loaded.entries
-        if loaded.outcomes.get(e.key, {}).get("result") not in (COPIED, SKIPPED)
+        if loaded.outcomes.get(e.key, {}).get("result") not in (COPIED, SKIPPED, TAGGED)
     ]
     fresh = compare(
         [_unpinned(e) for e in left],
@@ -168,7 +178,7 @@ def plan_resume(
         else:
             done = loaded.outcomes[entry.key]
             items.append(Planned(entry, DONE, dest_digest=done["digest"], reason=done["result"]))
-    return Plan(items, [])
+    return Plan(share_copies(items, in_ecr=(PRESENT, DONE)), [])
 
 
 def _unpinned(entry: Entry) -> Entry:
@@ -288,13 +298,12 @@ def rows(plan: Plan, run: RunResult | None, dest_host: str, *, dry_run: bool) ->
             found.append(outcome(dest_host, entry, FAILED, reason=item.reason))
         elif item.state == DONE:
             found.append(outcome(dest_host, entry, item.reason, digest=item.dest_digest))
-        elif item.state == COPY:
-            if dry_run:
-                found.append(outcome(dest_host, entry, WOULD_COPY))
-            else:
-                found.append(
-                    outcome(dest_host, entry, "not copied", reason="stopped before its turn")
-                )
+        elif item.state == TAG and dry_run:
+            found.append(outcome(dest_host, entry, WOULD_TAG, reason=image_of(item)))
+        elif item.state == COPY and dry_run:
+            found.append(outcome(dest_host, entry, WOULD_COPY))
+        elif item.state in (COPY, TAG):
+            found.append(outcome(dest_host, entry, "not copied", reason="stopped before its turn"))
     return found + plan.failures
 
 

@@ -1,5 +1,6 @@
 """The few registry (distribution v2) calls `migrate` makes itself: a manifest's digest by
-HEAD, which Docker Hub does not count as a pull, and a repository's tag list.
+HEAD, which Docker Hub does not count as a pull; a repository's tag list; and, in ECR, a
+second tag for an image already there (its manifest read back and put under the tag).
 
 Sign-in is the registry's own dance: a 401 with `WWW-Authenticate: Bearer realm=…,
 service=…, scope=…` sends us to the realm for a token (with the login, when there is one),
@@ -13,6 +14,7 @@ bounded `Retry-After`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import threading
 import time
@@ -119,6 +121,40 @@ class Registry:
             digest = None  # not a digest we could name a copy by
         return Head(True, digest.strip() if digest else None, kind)
 
+    def tag(self, path: str, digest: str, tag: str) -> None:
+        """Put manifest `digest` of repository `path`, already in this registry, under
+        `tag` as well: its bytes read back (a GET) and put (a PUT) unchanged, so the tag
+        names the very same image, with nothing copied. Needs push rights. HttpError
+        (status 404) when the registry does not hold `digest` in `path`."""
+        _check(path, digest)
+        _check(path, tag)
+        if ":" in tag:
+            raise HttpError(f"not a tag: {shown(tag)!r}")
+        what = f"{self.host}/{path}@{digest}"
+        accept = {"Accept": ", ".join(MANIFEST_TYPES)}
+        got = self._send("GET", f"{self.base_url}/v2/{path}/manifests/{digest}", path, accept)
+        if got.status != 200:
+            raise self._failure(got, what)
+        algorithm, _, expected = digest.partition(":")
+        if hashlib.new(algorithm, got.body).hexdigest() != expected:
+            raise HttpError(f"{what}: the registry answered a manifest of another digest")
+        kind = (got.header("Content-Type") or "").split(";", 1)[0].strip()
+        if kind not in MANIFEST_TYPES:
+            raise HttpError(f"{what}: a manifest of a type not copied here ({shown(kind)!r})")
+        put = self._send(
+            "PUT",
+            f"{self.base_url}/v2/{path}/manifests/{tag}",
+            path,
+            {"Content-Type": kind},
+            body=got.body,
+            push=True,
+        )
+        if put.status not in (200, 201):
+            raise self._failure(put, f"{self.host}/{path}:{tag}")
+        written = (put.header("Docker-Content-Digest") or "").strip()
+        if written and written != digest:
+            raise HttpError(f"{self.host}/{path}:{tag}: the registry holds {shown(written)}")
+
     def tags(self, path: str) -> list[str]:
         """Every tag of repository `path`, following the registry's `Link` pages (on this
         registry only, each page once)."""
@@ -157,19 +193,30 @@ class Registry:
             )
         return target
 
-    def _send(self, method: str, url: str, path: str, headers: dict[str, str]) -> Answer:
-        scope = f"repository:{path}:pull"
+    def _send(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        headers: dict[str, str],
+        *,
+        body: bytes | None = None,
+        push: bool = False,
+    ) -> Answer:
+        scope = f"repository:{path}:{'pull,push' if push else 'pull'}"
         sent = self._authorization(scope)
-        answer = self._once(method, url, {**headers, **sent})
+        answer = self._once(method, url, {**headers, **sent}, body)
         if answer.status == 401:
             challenge = answer.header("WWW-Authenticate") or ""
             basic = sent.get("Authorization", "").startswith("Basic ")
             if self._answer_challenge(challenge, scope, sent_basic=basic):
-                answer = self._once(method, url, {**headers, **self._authorization(scope)})
+                answer = self._once(method, url, {**headers, **self._authorization(scope)}, body)
         return answer
 
-    def _once(self, method: str, url: str, headers: dict[str, str]) -> Answer:
-        answer = httpclient.call(self.http, method, url, headers=headers)
+    def _once(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None = None
+    ) -> Answer:
+        answer = httpclient.call(self.http, method, url, headers=headers, body=body)
         if self.ledger is not None:
             self.ledger.note(ratelimit.reading(answer.headers))
         if answer.status == 429:

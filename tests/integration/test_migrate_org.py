@@ -257,6 +257,7 @@ def test_the_dry_run_says_what_it_will_cost(bed: Bed, ecr: EcrBed, cli: Cli) -> 
         "repositories": 3,
         "tags": 6,
         "toCopy": 5,
+        "toTag": 0,
         "inEcr": 1,
         "pulls": 11,
         "limit": 100,
@@ -543,3 +544,53 @@ def test_without_an_ecr_sign_in_nothing_is_copied_and_one_line_says_why(
     )
     assert bed.hub.gets() == 0
     assert all(bed.puts(repo, tag) == 0 for repo, tag in ALL)
+
+
+def test_a_second_tag_of_an_image_is_tagged_in_ecr_not_copied_again(bed: Bed, cli: Cli) -> None:
+    # `latest` is `2.0` and `stable` is `1`, as Docker Hub organisations often have them.
+    assert (
+        bed.push("app", "latest", multi=True, content=b"app:2.0\n") == bed.digests[("app", "2.0")]
+    )
+    assert bed.push("db", "stable", multi=False, content=b"db:1\n") == bed.digests[("db", "1")]
+
+    dry = cli("migrate", "--registry", bed.dest.host, "--dry-run")
+
+    assert dry.code == 0, dry.err
+    rows = _rows(dry.out)
+    assert rows[f"{ORG}/app:latest"][:2] == ["would", "tag"]
+    assert rows[f"{ORG}/db:stable"][:2] == ["would", "tag"]
+    assert (
+        "plan: 3 repositories, 8 tags: 6 to copy, 2 to tag in ECR from an image copied once,"
+        " 0 already in ECR at the same digest\n" in dry.err
+    )
+    assert f"Docker Hub pulls to spend: {TOTAL_COST};" in dry.err  # the tags cost nothing
+
+    result = cli("migrate", "--registry", bed.dest.host)
+
+    assert result.code == 0, result.out + result.err
+    rows = _rows(result.out)
+    for repo, tag, image in (("app", "latest", "2.0"), ("db", "stable", "1")):
+        digest = bed.digests[(repo, image)]
+        assert rows[f"{ORG}/{repo}:{tag}"][0] == "tagged"
+        assert rows[f"{ORG}/{repo}:{tag}"][3] == digest
+        assert bed.ecr_digest(repo, tag) == digest
+        assert bed.puts(repo, tag) == 1
+        assert bed.puts(repo, image) == 1
+        assert (
+            f"migrate: tagged {bed.dest.host}/{repo}:{tag}, the image of :{image}, copied once"
+            f" ({digest})\n" in result.err
+        )
+    assert bed.hub.gets() == TOTAL_COST  # each image pulled once
+    tagged = [r for r in bed.journal() if r["kind"] == "done" and r["result"] == "tagged"]
+    assert sorted(r["tag"] for r in tagged) == ["latest", "stable"]
+
+    # A tag added later to an image ECR already holds: tagged there, no pull at all.
+    bed.push("db", "old", multi=False, content=b"db:2\n")
+    bed.hub.reset_counts()
+
+    again = cli("migrate", "--registry", bed.dest.host)
+
+    assert again.code == 0, again.out + again.err
+    assert _rows(again.out)[f"{ORG}/db:old"][0] == "tagged"
+    assert bed.ecr_digest("db", "old") == bed.digests[("db", "2")]
+    assert bed.hub.gets() == 0
