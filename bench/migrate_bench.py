@@ -5,7 +5,9 @@ behind the token dance and the pull limit, its manifest GETs counted) into two e
 identical docker-registry destinations, then run again with nothing new:
 
 - `ecr-sso migrate` into "ECR" (an alias in our config, signed in through our credential
-  helper with an SSO profile from the fake AWS, moto's ECR API for the repositories);
+  helper with an SSO profile from the fake AWS, its token cached before the timed runs as
+  after a first `docker pull`, since sync's password is in its auth file; moto's ECR API
+  for the repositories, which migrate creates);
 - `skopeo sync --all --preserve-digests` (one process, a YAML source naming every
   repository) into the other.
 
@@ -13,7 +15,11 @@ Fixtures: 4 repositories x 6 multi-arch tags (the issue's), and 20 x 10. Printed
 times, the ratio first-run migrate / sync (target <= 0.5x), and the source manifest GETs
 of each run (target for migrate's re-run: 0).
 
-Run: `.venv/bin/python bench/migrate_bench.py [--sizes 4x6,20x10] [--jobs 4]`. Needs
+Each fixture is measured in `--rounds` rounds (default 3), each from scratch (new
+registries, stand-in and ECR), migrate first in one round and sync first in the next; the
+ratio is taken within each round, and the median printed, beside each round's.
+
+Run: `.venv/bin/python bench/migrate_bench.py [--sizes 4x6,20x10] [--jobs 4] [--rounds 3]`. Needs
 skopeo and docker-registry (Debian packages); no network, no AWS account.
 """
 
@@ -24,6 +30,7 @@ import http.client
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import SSO, Env
 from fakeaws import FakeAWS
 from fakehub import FakeHub
-from realclients import RegistryFactory, make_oci_index_layout, write_docker_auths
+from realclients import Registry, RegistryFactory, make_oci_index_layout, write_docker_auths
 
 BIN = Path(sys.executable).parent
 ACCOUNT = "111111111111"
@@ -133,7 +140,37 @@ def timed(argv: list[str], environ: dict[str, str]) -> float:
     return elapsed
 
 
-def bench(size: str, jobs: int, base: Path) -> dict[str, float]:
+def sign_in(host: str, environ: dict[str, str]) -> None:
+    """Both tools start signed in to "ECR": sync holds its password in its auth file;
+    migrate's helper gets a token cached, as after a user's first `docker pull`."""
+    signed_in = subprocess.run(
+        [str(BIN / "docker-credential-ecr-sso"), "get"],
+        input=host.encode(),
+        env=environ,
+        capture_output=True,
+        check=False,
+    )
+    if signed_in.returncode != 0:
+        raise SystemExit(f"the helper could not sign in: {signed_in.stdout.decode()}")
+
+
+def seed(backend: Registry, base: Path, repos: int, tags: int) -> None:
+    """The organisation's images, written into the stand-in registry's storage."""
+    started = time.perf_counter()
+    for r in range(repos):
+        for t in range(tags):
+            layout = make_oci_index_layout(
+                base / f"img-{r}-{t}", f"1.{t}", note=f"{r}/{t}\n".encode()
+            )
+            backend.store(layout, f"{ORG}/repo{r}:1.{t}")
+    print(
+        f"{repos}x{tags}: {repos * tags} multi-arch images written into the stand-in's"
+        f" storage in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+
+def bench(size: str, jobs: int, base: Path, *, sync_first: bool) -> dict[str, float]:
     repos, tags = (int(n) for n in size.split("x"))
     from moto.server import ThreadedMotoServer
 
@@ -164,6 +201,7 @@ def bench(size: str, jobs: int, base: Path) -> dict[str, float]:
                 f'[aliases."{dest_migrate.host}"]\naccount = "{ACCOUNT}"\nregion = "{REGION}"\n'
                 'profile = "dev"\n'
             )
+            sign_in(dest_migrate.host, environ)
             conf = env.home / ".config" / "containers" / "registries.conf"
             conf.parent.mkdir(parents=True, exist_ok=True)
             conf.write_text(
@@ -172,18 +210,7 @@ def bench(size: str, jobs: int, base: Path) -> dict[str, float]:
                     for h in (hub.registry_host, dest_migrate.host, dest_sync.host)
                 )
             )
-            started = time.perf_counter()
-            for r in range(repos):
-                for t in range(tags):
-                    layout = make_oci_index_layout(
-                        base / f"img-{r}-{t}", f"1.{t}", note=f"{r}/{t}\n".encode()
-                    )
-                    backend.store(layout, f"{ORG}/repo{r}:1.{t}")
-            print(
-                f"{size}: {repos * tags} multi-arch images written into the stand-in's storage"
-                f" in {time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
+            seed(backend, base, repos, tags)
             sync_yaml = base / "sync.yaml"
             sync_yaml.write_text(
                 json.dumps(
@@ -228,12 +255,12 @@ def bench(size: str, jobs: int, base: Path) -> dict[str, float]:
                 f"{dest_sync.host}/{ORG}",
             ]
             figures: dict[str, float] = {}
-            for name, argv in (
-                ("migrate first", migrate),
-                ("sync first", sync),
-                ("migrate again", migrate),
-                ("sync again", sync),
-            ):
+            runs = [("migrate first", migrate), ("sync first", sync)]
+            agains = [("migrate again", migrate), ("sync again", sync)]
+            if sync_first:  # every other round, so a drift in load favours neither
+                runs.reverse()
+                agains.reverse()
+            for name, argv in runs + agains:
                 hub.reset_counts()
                 figures[name] = timed(argv, environ)
                 figures[name + " GETs"] = hub.gets()
@@ -249,19 +276,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="4x6,20x10", help="REPOSxTAGS, comma-separated")
     parser.add_argument("--jobs", type=int, default=4, help="migrate --jobs")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds per fixture, each from scratch (median)"
+    )
     args = parser.parse_args()
-    results = {}
+    load = os.getloadavg()[0]
+    results: dict[str, list[dict[str, float]]] = {}
     for size in args.sizes.split(","):
-        with tempfile.TemporaryDirectory(prefix="migrate-bench-") as tmp:
-            results[size] = bench(size, args.jobs, Path(tmp))
+        for number in range(args.rounds):
+            with tempfile.TemporaryDirectory(prefix="migrate-bench-") as tmp:
+                found = bench(size, args.jobs, Path(tmp), sync_first=number % 2 == 1)
+            results.setdefault(size, []).append(found)
+            ratio = found["migrate first"] / found["sync first"]
+            print(f"{size} round {number + 1}: first run {ratio:.2f}x", flush=True)
     print()
+    print(
+        f"median of {args.rounds} round(s), each ratio taken within its round; load average"
+        f" {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
     head = f"{'fixture':<8} {'run':<7} {'migrate':>9} {'sync':>9} {'ratio':>7}"
-    print(f"{head}  {'GETs migrate/sync':>18}")
-    for size, f in results.items():
+    print(f"{head}  {'GETs migrate/sync':>18}  ratios")
+    for size, rounds in results.items():
         for run in ("first", "again"):
-            m, s = f[f"migrate {run}"], f[f"sync {run}"]
-            gets = f"{f[f'migrate {run} GETs']:.0f} / {f[f'sync {run} GETs']:.0f}"
-            print(f"{size:<8} {run:<7} {m:8.2f}s {s:8.2f}s {m / s:6.2f}x  {gets:>18}")
+            m = statistics.median(f[f"migrate {run}"] for f in rounds)
+            s = statistics.median(f[f"sync {run}"] for f in rounds)
+            ratios = [f[f"migrate {run}"] / f[f"sync {run}"] for f in rounds]
+            gets = (
+                f"{max(f[f'migrate {run} GETs'] for f in rounds):.0f}"
+                f" / {max(f[f'sync {run} GETs'] for f in rounds):.0f}"
+            )
+            each = " ".join(f"{r:.2f}" for r in ratios)
+            print(
+                f"{size:<8} {run:<7} {m:8.2f}s {s:8.2f}s {statistics.median(ratios):6.2f}x"
+                f"  {gets:>18}  {each}"
+            )
     print("targets: first run <= 0.5x skopeo sync's time; re-run 0 source manifest GETs")
 
 
