@@ -198,11 +198,11 @@ def _dry_run(
 ) -> int:
     from credhelper.repos import migrate_report, migrate_session
     from credhelper.repos.ecr import Ecr
+    from credhelper.repos.migrate_repositories import Repositories
 
     plan = _plan(args, request, built, waiter)
-    migrate_session.create_repositories(
-        plan, Ecr(target), dry_run=True, say=lambda line: _say(context, line), jobs=args.jobs
-    )
+    repositories = Repositories(Ecr(target), dry_run=True, say=lambda line: _say(context, line))
+    repositories.ensure_all([i.entry.repository for i in plan.to_copy], jobs=args.jobs)
     rows = migrate_session.rows(plan, None, target.host, dry_run=True)
     _print_plan(context, rows, plan, built, args.json)
     if args.report:
@@ -224,13 +224,11 @@ def _copy(
 ) -> int:
     from credhelper.repos import journal, migrate, migrate_report, migrate_session
     from credhelper.repos.ecr import Ecr
+    from credhelper.repos.migrate_repositories import Repositories
 
     state_dir = context.paths.state_dir
     with journal.locked(state_dir):
         plan = _plan(args, request, built, waiter)
-        migrate_session.create_repositories(
-            plan, Ecr(target), dry_run=False, say=lambda line: _say(context, line), jobs=args.jobs
-        )
         if request.resumed is None:
             before = journal.load(state_dir) if _exists(state_dir) else None
             if before is not None and before.ended != "complete":
@@ -250,6 +248,7 @@ def _copy(
                 sum(i.entry.size or 0 for i in plan.to_copy) or None,
             )
             skopeo = migrate.Skopeo(executable, environ, None, logins=built.login_for)
+            repositories = Repositories(Ecr(target), dry_run=False, say=display.note)
             run = migrate_session.execute(
                 plan,
                 built,
@@ -259,6 +258,7 @@ def _copy(
                 jobs=args.jobs,
                 waiter=waiter,
                 display=display,
+                repositories=repositories,
             )
         finally:
             display.close()

@@ -59,6 +59,10 @@ class LineDisplay:
                 " `ecr-sso migrate --resume` carries on)"
             )
 
+    def note(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
     def close(self) -> None:
         return
 
@@ -134,6 +138,9 @@ class LiveDisplay:
     def waiting(self, seconds: int, why: str) -> None:
         self._wait = f"{why}: waiting {ratelimit.duration(seconds)}" if seconds > 0 else ""
         self._refresh()
+
+    def note(self, line: str) -> None:
+        self.console.print(line)
 
     def close(self) -> None:
         if self._live is not None:

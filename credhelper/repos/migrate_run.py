@@ -9,6 +9,9 @@ has not moved at its source during the wait: one that moved is planned again (jo
 `replanned`), never copied blind. A copy always names its digest (`NAME@sha256:…`), so
 what arrives is what was planned and compared.
 
+The first copy into an ECR repository makes it when missing (`Repositories`); the other
+copies into it wait for that, the rest go on.
+
 Ctrl-C or SIGTERM stops the copies in flight (SIGTERM to each skopeo) and ends the run;
 what finished is in the journal, so at most the copies in flight are lost.
 
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import Protocol
 
+from credhelper import errors
 from credhelper.repos import ratelimit
 from credhelper.repos.httpclient import HttpError
 from credhelper.repos.journal import Entry, Writer
@@ -52,6 +56,7 @@ from credhelper.repos.migrate_plan import (
     Waits,
     compare_one,
 )
+from credhelper.repos.migrate_repositories import Repositories
 from credhelper.repos.registry_api import Registry, TooManyRequests
 
 SIGTERM_EXIT = 128 + signal.SIGTERM
@@ -72,6 +77,8 @@ class Display(Protocol):
     def allowance(self, available: int | None, last: ratelimit.Reading | None) -> None: ...
 
     def waiting(self, seconds: int, why: str) -> None: ...
+
+    def note(self, line: str) -> None: ...
 
 
 @dataclass
@@ -137,6 +144,7 @@ class Runner:
         jobs: int,
         waiter: ratelimit.Waiter | None,
         display: Display,
+        repositories: Repositories | None = None,
     ) -> None:
         self.skopeo = skopeo
         self.dest_host = dest_host
@@ -147,6 +155,8 @@ class Runner:
         self.jobs = max(1, jobs)
         self.waiter = waiter
         self.display = display
+        # None: the repositories are known to exist (made before the run).
+        self.repositories = repositories
 
     def run(self, items: list[Planned]) -> RunResult:
         result = RunResult()
@@ -226,6 +236,11 @@ class Runner:
         pin = f"@{entry.digest}" if entry.digest else f":{entry.tag}"
         source = f"{entry.registry}/{entry.path}{pin}"
         dest = f"{self.dest_host}/{entry.repository}:{entry.tag}"
+        try:
+            if self.repositories is not None:
+                self.repositories.ensure(entry.repository)
+        except errors.EcrSsoError as failed:
+            return _Done(item, FAILED, reason=str(failed))
         try:
             written = self.skopeo.copy(
                 source, dest, source_host=entry.registry, dest_host=self.dest_host

@@ -5,8 +5,7 @@ and prints; everything it needs is built and decided here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,7 +14,6 @@ import urllib3
 from credhelper import errors
 from credhelper.repos import dockerhub_login, ecr_login, httpclient, journal, migrate, ratelimit
 from credhelper.repos.dockerhub_login import Login
-from credhelper.repos.ecr import Ecr, RepositoryExists
 from credhelper.repos.hubapi import Endpoints
 from credhelper.repos.journal import Entry, Header, Loaded, Writer
 from credhelper.repos.migrate import (
@@ -44,6 +42,7 @@ from credhelper.repos.migrate_plan import (
     list_sources,
     share_copies,
 )
+from credhelper.repos.migrate_repositories import Repositories
 from credhelper.repos.migrate_run import Display, Runner, RunResult, image_of, outcome
 from credhelper.repos.registry_api import Registry
 from credhelper.repos.target import Target
@@ -193,45 +192,6 @@ def _narrowed(selection: Selection) -> str:
 # -- doing ------------------------------------------------------------------------------------
 
 
-def create_repositories(
-    plan: Plan, ecr: Ecr, *, dry_run: bool, say: Callable[[str], None], jobs: int = 1
-) -> list[str]:
-    """The ECR repositories the copies need that do not exist yet: created (or, dry, named),
-    `jobs` at a time (an organisation has many; each is a call or two to ECR). Each one
-    made is said, in plan order, even when another failed; then the first failure is
-    raised."""
-    names = list(dict.fromkeys(item.entry.repository for item in plan.to_copy))
-    if not names:
-        return []
-    ecr.client  # noqa: B018 - made once here, not by each thread at the same moment
-
-    def missing(name: str) -> bool:
-        if ecr.exists(name):
-            return False
-        if not dry_run:
-            try:
-                ecr.create(name)
-            except RepositoryExists:
-                return False  # made meanwhile by someone else: there, as wanted
-        return True
-
-    with ThreadPoolExecutor(max_workers=min(max(jobs, 1), len(names))) as pool:
-        futures = [pool.submit(missing, name) for name in names]
-    made = []
-    failure: BaseException | None = None
-    for name, future in zip(names, futures, strict=True):
-        if future.exception() is not None:
-            failure = failure or future.exception()
-            continue
-        if future.result():
-            verb = "would create" if dry_run else "created"
-            say(f"{verb} repository {name} in {ecr.target.host}")
-            made.append(name)
-    if failure is not None:
-        raise failure
-    return made
-
-
 def start_journal(
     state_dir: str,
     plan: Plan,
@@ -270,6 +230,7 @@ def execute(
     jobs: int,
     waiter: ratelimit.Waiter | None,
     display: Display,
+    repositories: Repositories,
 ) -> RunResult:
     runner = Runner(
         skopeo=skopeo,
@@ -281,6 +242,7 @@ def execute(
         jobs=jobs,
         waiter=waiter,
         display=display,
+        repositories=repositories,
     )
     return runner.run(plan.items)
 

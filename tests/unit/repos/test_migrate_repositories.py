@@ -1,5 +1,6 @@
-"""The ECR repositories a migration needs: checked and created several at a time, each
-one made said in plan order, a failure raised after the others are said."""
+"""The ECR repositories a migration needs: each looked up and made once, by whichever copy
+needs it first (the others wait for that), several at a time; each one made said, in
+order for a dry run's list, and a failure raised to every copy that needs it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,8 @@ from typing import Any
 import pytest
 
 from credhelper import errors
-from credhelper.repos import migrate_session
 from credhelper.repos.ecr import RepositoryExists
-from credhelper.repos.journal import Entry
-from credhelper.repos.migrate_plan import COPY, PRESENT, Plan, Planned
+from credhelper.repos.migrate_repositories import Repositories
 
 
 @dataclass
@@ -23,16 +22,16 @@ class Target:
 
 @dataclass
 class FakeEcr:
-    """What create_repositories asks of `Ecr`: `exists` and `create`, recorded."""
+    """What `Repositories` asks of `Ecr`: its client, `exists` and `create`, recorded."""
 
     existing: set[str]
     failing: dict[str, Exception] = field(default_factory=dict)
     target: Target = field(default_factory=Target)
+    looked_up: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
-    at_once: int = 0
-    most_at_once: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     barrier: threading.Barrier | None = None
+    hold: threading.Event | None = None
 
     @property
     def client(self) -> Any:
@@ -40,15 +39,12 @@ class FakeEcr:
 
     def exists(self, name: str) -> bool:
         with self.lock:
-            self.at_once += 1
-            self.most_at_once = max(self.most_at_once, self.at_once)
-        try:
-            if self.barrier is not None:
-                self.barrier.wait(30)
-            return name in self.existing
-        finally:
-            with self.lock:
-                self.at_once -= 1
+            self.looked_up.append(name)
+        if self.barrier is not None:
+            self.barrier.wait(30)
+        if self.hold is not None:
+            self.hold.wait(30)
+        return name in self.existing
 
     def create(self, name: str) -> None:
         if name in self.failing:
@@ -57,48 +53,25 @@ class FakeEcr:
             self.created.append(name)
 
 
-def plan(*names: str, present: str = "") -> Plan:
-    items = [Planned(Entry(f"org/{n}", "docker.io", f"org/{n}", "1", n), COPY) for n in names] + [
-        Planned(Entry(f"org/{n}", "docker.io", f"org/{n}", "2", n), COPY) for n in names
-    ]
-    if present:
-        items.append(
-            Planned(Entry(f"org/{present}", "docker.io", f"org/{present}", "1", present), PRESENT)
-        )
-    return Plan(items, [])
-
-
-def test_only_the_missing_ones_are_made_each_once_several_at_a_time() -> None:
+def test_the_missing_ones_are_made_several_at_a_time_and_said_in_order() -> None:
     ecr = FakeEcr({"b"}, barrier=threading.Barrier(3))
     said: list[str] = []
+    repositories = Repositories(ecr, dry_run=False, say=said.append)
 
-    made = migrate_session.create_repositories(
-        plan("a", "b", "c", present="d"),
-        ecr,
-        dry_run=False,
-        say=said.append,
-        jobs=4,
-    )
+    made = repositories.ensure_all(["a", "b", "c", "a"], jobs=4)
 
     assert made == ["a", "c"]
     assert sorted(ecr.created) == ["a", "c"]
     assert said == ["created repository a in ecr.example", "created repository c in ecr.example"]
-    assert ecr.most_at_once == 3  # all three looked at together (the barrier needs three)
+    assert sorted(ecr.looked_up) == ["a", "b", "c"]  # each once; together (the barrier)
 
 
 def test_a_dry_run_names_them_and_makes_none() -> None:
     ecr = FakeEcr(set())
     said: list[str] = []
+    repositories = Repositories(ecr, dry_run=True, say=said.append)
 
-    made = migrate_session.create_repositories(
-        plan("a", "b"),
-        ecr,
-        dry_run=True,
-        say=said.append,
-        jobs=1,
-    )
-
-    assert made == ["a", "b"]
+    assert repositories.ensure_all(["a", "b"], jobs=1) == ["a", "b"]
     assert ecr.created == []
     assert said == [
         "would create repository a in ecr.example",
@@ -106,19 +79,39 @@ def test_a_dry_run_names_them_and_makes_none() -> None:
     ]
 
 
-def test_one_made_meanwhile_is_fine_one_refused_is_raised_after_the_rest_are_said() -> None:
+def test_copies_into_one_repository_at_once_make_it_once() -> None:
+    hold = threading.Event()
+    ecr = FakeEcr(set(), hold=hold)
+    said: list[str] = []
+    repositories = Repositories(ecr, dry_run=False, say=said.append)
+    answers: list[bool] = []
+    copies = [
+        threading.Thread(target=lambda: answers.append(repositories.ensure("app")))
+        for _ in range(4)
+    ]
+    for copy in copies:
+        copy.start()
+    hold.set()
+    for copy in copies:
+        copy.join(30)
+
+    assert ecr.looked_up == ["app"]
+    assert ecr.created == ["app"]
+    assert answers == [True] * 4  # made by this run, by one of them, for all
+    assert said == ["created repository app in ecr.example"]
+
+
+def test_one_made_meanwhile_is_fine_one_refused_is_raised_to_each_copy_that_needs_it() -> None:
     refused = errors.EcrSsoError("not allowed to create b")
     ecr = FakeEcr(set(), failing={"a": RepositoryExists("a exists"), "b": refused})
     said: list[str] = []
+    repositories = Repositories(ecr, dry_run=False, say=said.append)
 
     with pytest.raises(errors.EcrSsoError) as raised:
-        migrate_session.create_repositories(
-            plan("a", "b", "c"),
-            ecr,
-            dry_run=False,
-            say=said.append,
-            jobs=2,
-        )
+        repositories.ensure_all(["a", "b", "c"], jobs=2)
 
     assert raised.value is refused
     assert said == ["created repository c in ecr.example"]
+    with pytest.raises(errors.EcrSsoError, match="not allowed to create b"):
+        repositories.ensure("b")  # the next copy into it is told the same
+    assert ecr.looked_up.count("b") == 1
