@@ -81,6 +81,8 @@ class EcrFront:
         self._lock = threading.Lock()
         self.page_size = PAGE_SIZE
         self.calls: list[FrontCall] = []
+        #: Operations answered AccessDeniedException, as for a role without the permission.
+        self.denied: set[str] = set()
         self._server = _FrontServer(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -103,6 +105,7 @@ class EcrFront:
         with self._lock:
             self.calls.clear()
             self.page_size = PAGE_SIZE
+            self.denied.clear()
 
     def count(self, operation: str) -> int:
         with self._lock:
@@ -121,6 +124,12 @@ class EcrFront:
         if operation:
             with self._lock:
                 self.calls.append(FrontCall(operation, dict(params)))
+        if operation in self.denied:
+            return _error(
+                "AccessDeniedException",
+                f"User is not authorized to perform: ecr:{operation} because no"
+                f" identity-based policy allows the ecr:{operation} action",
+            )
         if operation == "BatchDeleteImage" and len(params.get("imageIds", [])) > BATCH_DELETE_LIMIT:
             return _error(
                 "InvalidParameterException",

@@ -594,3 +594,29 @@ def test_a_second_tag_of_an_image_is_tagged_in_ecr_not_copied_again(bed: Bed, cl
     assert _rows(again.out)[f"{ORG}/db:old"][0] == "tagged"
     assert bed.ecr_digest("db", "old") == bed.digests[("db", "2")]
     assert bed.hub.gets() == 0
+
+
+def test_a_repository_ecr_will_not_make_fails_its_tags_and_spends_no_pull(
+    bed: Bed, ecr: EcrBed, cli: Cli
+) -> None:
+    ecr.front.denied.add("CreateRepository")
+
+    refused = cli("migrate", "--registry", bed.dest.host, "--jobs", "2")
+
+    assert refused.code == 1, refused.out + refused.err
+    rows = _rows(refused.out)
+    assert {rows[f"{ORG}/{repo}:{tag}"][0] for repo, tag in ALL} == {"failed"}
+    assert (
+        f"access denied: profile 'dev' (role Developer) may not ecr:CreateRepository on"
+        f" repository 'app' in {bed.dest.host}\n"
+    ) in refused.out
+    assert ecr.front.count("CreateRepository") == 3  # once per repository, not per tag
+    assert bed.hub.gets() == 0  # no copy started, so no pull spent
+    assert refused.err.splitlines()[-1] == "ecr-sso: 6 of 6 failed"
+
+    ecr.front.denied.clear()
+    again = cli("migrate", "--registry", bed.dest.host)
+
+    assert again.code == 0, again.out + again.err
+    assert {row[0] for row in _rows(again.out).values()} == {"copied"}
+    assert bed.hub.gets() == TOTAL_COST
