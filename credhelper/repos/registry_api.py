@@ -103,6 +103,11 @@ class Registry:
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
         self._basic = False  # the registry asked for Basic: send it up front
+        # The realm and service of the registry's last Bearer challenge: a token for a new
+        # scope is fetched before the first request, not after its 401; and once per
+        # scope, however many threads need it at the same moment.
+        self._realm: tuple[str, str | None] | None = None
+        self._scope_locks: dict[str, threading.Lock] = {}
 
     # -- the calls -----------------------------------------------------------------------
 
@@ -204,14 +209,36 @@ class Registry:
         push: bool = False,
     ) -> Answer:
         scope = f"repository:{path}:{'pull,push' if push else 'pull'}"
+        self._token_ahead(scope)
         sent = self._authorization(scope)
         answer = self._once(method, url, {**headers, **sent}, body)
         if answer.status == 401:
             challenge = answer.header("WWW-Authenticate") or ""
-            basic = sent.get("Authorization", "").startswith("Basic ")
-            if self._answer_challenge(challenge, scope, sent_basic=basic):
+            if self._answer_challenge(challenge, scope, sent=sent.get("Authorization", "")):
                 answer = self._once(method, url, {**headers, **self._authorization(scope)}, body)
         return answer
+
+    def _token_ahead(self, scope: str) -> None:
+        """With the realm known and no token for `scope`: one, before the request."""
+        with self._lock:
+            realm = self._realm
+            if realm is None or self._bearer(scope) is not None:
+                return
+            lock = self._scope_locks.setdefault(scope, threading.Lock())
+        with lock:
+            with self._lock:
+                if self._bearer(scope) is not None:
+                    return  # another thread fetched it meanwhile
+            self._store(scope, *self._token(realm[0], realm[1], scope))
+
+    def _bearer(self, scope: str) -> str | None:
+        """The token for `scope` while fresh (the caller holds `_lock`)."""
+        token = self._tokens.get(scope)
+        return token[0] if token is not None and token[1] > time.monotonic() else None
+
+    def _store(self, scope: str, token: str, seconds: int) -> None:
+        with self._lock:
+            self._tokens[scope] = (token, time.monotonic() + max(seconds - TOKEN_MARGIN, 1))
 
     def _once(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None = None
@@ -227,9 +254,9 @@ class Registry:
 
     def _authorization(self, scope: str) -> dict[str, str]:
         with self._lock:
-            token = self._tokens.get(scope)
-            if token is not None and token[1] > time.monotonic():
-                return {"Authorization": f"Bearer {token[0]}"}
+            token = self._bearer(scope)
+            if token is not None:
+                return {"Authorization": f"Bearer {token}"}
             basic = self._basic
         login = self._login()
         if basic and login is not None:
@@ -239,21 +266,29 @@ class Registry:
     def _login(self) -> Login | None:
         return self.login_source() if self.login_source is not None else self.login
 
-    def _answer_challenge(self, challenge: str, scope: str, *, sent_basic: bool) -> bool:
-        """Get what the challenge asks for; False when there is nothing more to try."""
+    def _answer_challenge(self, challenge: str, scope: str, *, sent: str) -> bool:
+        """Get what the challenge asks for (`sent`: the Authorization that met it); False
+        when there is nothing more to try."""
         scheme, _, rest = challenge.strip().partition(" ")
         params = {k.lower(): v for k, v in _PARAM.findall(rest)}
         if scheme.lower() == "basic":
             with self._lock:
                 self._basic = True
-            return self._login() is not None and not sent_basic
+            return self._login() is not None and not sent.startswith("Basic ")
         if scheme.lower() != "bearer" or "realm" not in params:
             return False
-        token, seconds = self._token(
-            params["realm"], params.get("service"), params.get("scope") or scope
-        )
         with self._lock:
-            self._tokens[scope] = (token, time.monotonic() + max(seconds - TOKEN_MARGIN, 1))
+            self._realm = (params["realm"], params.get("service"))
+            lock = self._scope_locks.setdefault(scope, threading.Lock())
+        with lock:
+            with self._lock:
+                fresh = self._bearer(scope)
+            if fresh is not None and sent != f"Bearer {fresh}":
+                return True  # another thread fetched one since this request went out
+            token, seconds = self._token(
+                params["realm"], params.get("service"), params.get("scope") or scope
+            )
+            self._store(scope, token, seconds)
         return True
 
     def _token(self, realm: str, service: str | None, scope: str) -> tuple[str, int]:

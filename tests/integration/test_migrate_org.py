@@ -215,12 +215,15 @@ def test_the_whole_organisation_migrates_then_a_rerun_spends_nothing(
     assert "copied connectedhome/app:1.0 to" in result.err  # one line per tag, no terminal
 
     bed.hub.reset_counts()
+    tokens = len(bed.hub.token_requests)
     again = cli("migrate", "--registry", bed.dest.host)
 
     assert again.code == 0, again.err
     assert {row[0] for row in _rows(again.out).values()} == {"skipped"}
     assert bed.hub.gets() == 0
     assert len(bed.hub.manifest_heads) == len(ALL)
+    # One token per repository, however many of its tags are looked at at the same time.
+    assert len(bed.hub.token_requests) - tokens == len(TAGS)
     assert all(bed.puts(repo, tag) == 1 for repo, tag in ALL)
 
 
