@@ -97,6 +97,8 @@ class EcrFront:
         self.calls: list[FrontCall] = []
         #: operation → (status, JSON body) answered instead of moto's reply (per test).
         self.canned: dict[str, tuple[int, dict[str, Any]]] = {}
+        #: Operations answered AccessDeniedException, as for a role without the permission.
+        self.denied: set[str] = set()
         self._server = _FrontServer(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -120,6 +122,7 @@ class EcrFront:
             self.calls.clear()
             self.canned.clear()
             self.page_size = PAGE_SIZE
+            self.denied.clear()
 
     def count(self, operation: str) -> int:
         with self._lock:
@@ -142,6 +145,12 @@ class EcrFront:
             if canned is not None:
                 headers = {"Content-Type": _JSON_11, "x-amzn-RequestId": "ecr-front"}
                 return canned[0], headers, json.dumps(canned[1]).encode()
+        if operation in self.denied:
+            return _error(
+                "AccessDeniedException",
+                f"User is not authorized to perform: ecr:{operation} because no"
+                f" identity-based policy allows the ecr:{operation} action",
+            )
         if operation == "BatchDeleteImage" and len(params.get("imageIds", [])) > BATCH_DELETE_LIMIT:
             return _error(
                 "InvalidParameterException",

@@ -261,15 +261,18 @@ def make_oci_layout(dest: Path, tag: str, files: Mapping[str, bytes], arch: str 
     return dest
 
 
-def make_oci_index_layout(dest: Path, tag: str, arches: Iterable[str] = ("amd64", "arm64")) -> Path:
+def make_oci_index_layout(
+    dest: Path, tag: str, arches: Iterable[str] = ("amd64", "arm64"), *, note: bytes = b""
+) -> Path:
     """Write a multi-arch image index tagged ``tag``: one small linux image per arch.
 
-    Each image holds ``/arch.txt`` with its arch name, so the images differ. Returns ``dest``.
+    Each image holds ``/arch.txt`` with its arch name (and ``note``, so that indexes can
+    differ too), so the images differ. Returns ``dest``.
     """
     dest.mkdir(parents=True, exist_ok=True)
     entries = []
     for arch in arches:
-        desc = _write_image(dest, {"arch.txt": f"{arch}\n".encode()}, arch)
+        desc = _write_image(dest, {"arch.txt": f"{arch}\n".encode() + note}, arch)
         entries.append({**desc, "platform": {"architecture": arch, "os": "linux"}})
     index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
     _tag_layout(dest, tag, _write_blob(dest, _json_bytes(index), OCI_INDEX))
@@ -375,6 +378,56 @@ class Registry:
             argv.append("--all")
         argv += [f"oci:{layout}:{tag}", f"docker://{self.ref(name_tag)}"]
         run_tool(argv, env=self.skopeo_env(), hidden=[self.password or ""])
+
+    def store(self, layout: Path, name_tag: str, *, src_tag: str | None = None) -> str:
+        """Put image ``src_tag`` of OCI ``layout`` (every image of an index) at ``name_tag``
+        by writing the registry's own filesystem storage, which it serves as is: no skopeo,
+        no HTTP, so a benchmark can seed hundreds of images in seconds. ``push`` stays the
+        way tests put what they then check (a real client's upload). Returns the digest.
+
+        The layout is docker-registry 2.x's (registry/storage/paths.go): blobs under
+        ``blobs/sha256/<2 hex>/<hex>/data``, and per repository a ``link`` file holding the
+        digest for each layer and config (``_layers``), each manifest (``_manifests/
+        revisions``) and the tag (``_manifests/tags/<tag>/current`` and its ``index``).
+        With no blob descriptor cache configured (``RegistryFactory`` sets none), a running
+        registry sees the files at once.
+        """
+        entry = _layout_entry(layout, src_tag)
+        name, _, tag = name_tag.rpartition(":")
+        v2 = self.root / "storage" / "docker" / "registry" / "v2"
+        repo = v2 / "repositories" / name
+
+        def link(folder: Path, digest: str) -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "link").write_text(digest)
+
+        def blob(digest: str) -> bytes:
+            hexa = digest.split(":", 1)[1]
+            data = (layout / "blobs" / "sha256" / hexa).read_bytes()
+            target = v2 / "blobs" / "sha256" / hexa[:2] / hexa
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "data").write_bytes(data)
+            return data
+
+        def manifest(digest: str) -> None:
+            document = json.loads(blob(digest))
+            link(repo / "_manifests" / "revisions" / "sha256" / digest.split(":", 1)[1], digest)
+            for child in document.get("manifests", []):
+                manifest(child["digest"])
+            for part in [document.get("config"), *document.get("layers", [])]:
+                if part:
+                    blob(part["digest"])
+                    link(
+                        repo / "_layers" / "sha256" / part["digest"].split(":", 1)[1],
+                        part["digest"],
+                    )
+
+        digest = str(entry["digest"])
+        manifest(digest)
+        tags = repo / "_manifests" / "tags" / tag
+        link(tags / "index" / "sha256" / digest.split(":", 1)[1], digest)
+        link(tags / "current", digest)
+        return digest
 
     def answers(self) -> bool:
         """Whether ``GET /v2/`` answers as it should: 401 with auth, else 200."""

@@ -1,9 +1,10 @@
-"""`ecr-sso repos`, `tags`, `create`, `delete`, `untag`, `url` and `migrate`: the ECR
-repository commands, on the same profile map as the credential helper.
+"""`ecr-sso repos`, `tags`, `create`, `delete`, `untag` and `url`: the ECR repository
+commands, on the same profile map as the credential helper (`migrate` shares their registry
+options: credhelper.cli.migrate_cmd).
 
 Argument parsing and printing only: which registry (`credhelper.repos.target`), the API calls
-(`credhelper.repos.ecr`), reference translation (`credhelper.repos.imageref`) and copying
-(`credhelper.repos.migrate`) live in the library.
+(`credhelper.repos.ecr`) and reference translation (`credhelper.repos.imageref`) live in the
+library.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from credhelper.cli import output
 from credhelper.cli.context import Context
-from credhelper.cli.progress import Progress
 from credhelper.errors import UsageError
 
 if TYPE_CHECKING:
@@ -31,8 +31,8 @@ override); --registry HOST on an ECR host or alias, with the profile the credent
 would use for it. Default: $ECR_SSO_PROFILE, else default_profile in our config."""
 
 
-def register(subparsers: Any) -> None:
-    """Add the repository commands."""
+def common_parents() -> dict[str, Any]:
+    """The registry options and `--json`, which every repository command shares."""
     target = argparse.ArgumentParser(add_help=False)
     where = target.add_argument_group("registry")
     where.add_argument("--profile", metavar="PROFILE", help="act on this AWS profile's registry")
@@ -40,7 +40,12 @@ def register(subparsers: Any) -> None:
     where.add_argument("--region", metavar="REGION", help="with --profile: another region")
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON, for scripts")
-    common = {"parents": [target, as_json], "epilog": _TARGET_HELP}
+    return {"parents": [target, as_json], "epilog": _TARGET_HELP}
+
+
+def register(subparsers: Any) -> None:
+    """Add the repository commands (`migrate` is credhelper.cli.migrate_cmd)."""
+    common = common_parents()
 
     repos = subparsers.add_parser(
         "repos",
@@ -115,28 +120,6 @@ def register(subparsers: Any) -> None:
     )
     url.add_argument("images", metavar="IMAGE", nargs="+")
     url.set_defaults(handler=run_url)
-
-    migrate = subparsers.add_parser(
-        "migrate",
-        help="copy images from Docker Hub (or any registry) to ECR with skopeo",
-        description="Copy each SOURCE's tags (or the one it names) into ECR with `skopeo copy"
-        " --all`: creates the repository when missing, keeps multi-arch indexes intact, and"
-        " skips tags ECR already has with the same digest. ECR credentials come from"
-        " ecr-sso's credential helper; the source's from your Docker (or skopeo) login.",
-        **common,
-    )
-    migrate.add_argument("sources", metavar="SOURCE", nargs="+")
-    migrate.add_argument(
-        "--tags",
-        metavar="GLOB",
-        action="append",
-        default=[],
-        help="copy only tags matching GLOB (shell pattern; repeat for more)",
-    )
-    migrate.add_argument(
-        "--dry-run", action="store_true", help="show what would be copied; change nothing"
-    )
-    migrate.set_defaults(handler=run_migrate)
 
 
 # -- the handlers -----------------------------------------------------------------------------
@@ -323,66 +306,27 @@ def _url(ref: ImageRef, host: str, settings: Settings) -> str:
     return imageref.to_ecr(ref, host, settings.dockerhub_org)
 
 
-def run_migrate(args: argparse.Namespace, context: Context) -> int:
-    from credhelper.repos import migrate
-    from credhelper.repos.ecr import Ecr
-
-    executable = migrate.find_skopeo(context.environ)
-    environ = migrate.skopeo_environ(context.environ)
-    items = migrate.sources(args.sources, _settings(context).dockerhub_org, args.tags)
-    target = _target(args, context)
-
-    # What is being copied now is one line redrawn on a terminal, and nothing elsewhere
-    # (the per-tag report on stdout says it once done); a created repository is news and
-    # is always said.
-    def progress(line: str) -> None:
-        if line.startswith("copying "):
-            shown.message(line)
-            return
-        shown.close()
-        output.line(context.err, line)
-        context.err.flush()
-
-    with (
-        Progress(context.err, "migrate:", enabled=context.interactive) as shown,
-        migrate.dest_authfile(target.host) as authfile,
-    ):
-        outcomes = migrate.migrate(
-            items,
-            ecr=Ecr(target),
-            skopeo=migrate.Skopeo(executable, environ, authfile),
-            globs=args.tags,
-            dry_run=args.dry_run,
-            progress=progress,
-        )
-    if args.json:
-        output.as_json(
-            context.out,
-            [
-                {
-                    "source": o.source,
-                    "destination": o.destination,
-                    "result": o.result,
-                    "digest": o.digest or None,
-                    "reason": o.reason or None,
-                }
-                for o in outcomes
-            ],
-        )
-    else:
-        output.table(
-            context.out,
-            ("RESULT", "SOURCE", "DESTINATION", "DIGEST OR REASON"),
-            [(o.result, o.source, o.destination, o.digest or o.reason) for o in outcomes],
-        )
-    failed = [o for o in outcomes if o.result == migrate.FAILED]
-    if failed:
-        context.err.write(f"ecr-sso: {len(failed)} of {len(outcomes)} failed\n")
-        return 1
-    return 0
-
-
 # -- shared parts -------------------------------------------------------------------------------
+
+
+def settings(context: Context) -> Settings:
+    """Our config file, read."""
+    return _settings(context)
+
+
+def target(
+    args: argparse.Namespace,
+    context: Context,
+    *,
+    registry: str | None = None,
+    profile: str | None = None,
+) -> Target:
+    """The registry the command acts on; `registry`/`profile` stand in for the options."""
+    if registry is not None:
+        args = argparse.Namespace(**{**vars(args), "registry": registry, "region": None})
+        if profile is not None and args.profile is None:
+            args.profile = profile
+    return _target(args, context)
 
 
 def _settings(context: Context) -> Settings:

@@ -14,14 +14,15 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
 #: The server URL `docker login` stores Docker Hub under, then the other names it goes by.
 DOCKER_HUB_URL = "https://index.docker.io/v1/"
-_NAMES = (DOCKER_HUB_URL, "index.docker.io", "docker.io", "registry-1.docker.io")
+DOCKER_HUB_NAMES = (DOCKER_HUB_URL, "index.docker.io", "docker.io", "registry-1.docker.io")
+_NAMES = DOCKER_HUB_NAMES
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,13 @@ class Login:
 
 def find(config_file: str, environ: Mapping[str, str]) -> Login | None:
     """The Docker Hub login Docker's `config_file` leads to, or None."""
+    return find_for(config_file, environ, _NAMES)
+
+
+def find_for(config_file: str, environ: Mapping[str, str], names: Sequence[str]) -> Login | None:
+    """The login Docker's `config_file` holds for a registry known by `names` (the first
+    is the server URL `docker login` stores it under), by Docker's own rules: the
+    `credHelpers` entry, else `credsStore`, else a plain `auths` entry."""
     try:
         with open(config_file, encoding="utf-8") as handle:
             config = json.load(handle)
@@ -44,14 +52,14 @@ def find(config_file: str, environ: Mapping[str, str]) -> Login | None:
     if not isinstance(config, dict):
         return None
     helpers = config.get("credHelpers") or {}
-    helper = next((helpers[n] for n in _NAMES if isinstance(helpers, dict) and n in helpers), None)
+    helper = next((helpers[n] for n in names if isinstance(helpers, dict) and n in helpers), None)
     helper = helper or config.get("credsStore")
     if isinstance(helper, str) and helper:
-        found = _from_helper(helper, environ)
+        found = _from_helper(helper, environ, names[0])
         if found is not None:
             return found
     auths = config.get("auths") or {}
-    for name in _NAMES:
+    for name in names:
         entry = auths.get(name) if isinstance(auths, dict) else None
         if isinstance(entry, dict) and isinstance(entry.get("auth"), str):
             found = _from_auth(entry["auth"], config_file)
@@ -60,7 +68,7 @@ def find(config_file: str, environ: Mapping[str, str]) -> Login | None:
     return None
 
 
-def _from_helper(name: str, environ: Mapping[str, str]) -> Login | None:
+def _from_helper(name: str, environ: Mapping[str, str], server: str) -> Login | None:
     program = shutil.which(f"docker-credential-{name}", path=environ.get("PATH", os.defpath))
     if program is None:
         log.info("docker-credential-%s is not on PATH", name)
@@ -68,7 +76,7 @@ def _from_helper(name: str, environ: Mapping[str, str]) -> Login | None:
     try:
         done = subprocess.run(
             [program, "get"],
-            input=DOCKER_HUB_URL.encode(),
+            input=server.encode(),
             capture_output=True,
             env=dict(environ),
             check=False,

@@ -1,21 +1,26 @@
-"""Copy images from Docker Hub (or any registry) into ECR with skopeo, tag by tag.
+"""`migrate`'s parts: the SOURCE arguments, and skopeo, the copier.
 
 skopeo does the copying (`skopeo copy --all --preserve-digests`): it keeps multi-arch
-indexes whole and fails rather than change a digest. Credentials:
-- source: skopeo's own lookup (its auth.json files, then Docker's config.json, with
-  `credHelpers`), so whatever `docker login` or `skopeo login` left works;
-- destination: our credential helper, always. skopeo gets a private auth file whose only
-  entry is `"credHelpers": {"<registry host>": "ecr-sso"}`, so it runs
+indexes whole and fails rather than change a digest. Credentials, for each run, in an
+auth file that exists in memory only (a memfd on Linux; elsewhere a private file removed
+when the run ends), holding only the hosts that run needs:
+- source: the login migrate found for the source registry (Docker's config: `credHelpers`,
+  `credsStore`, `auths`), so the copies pull as the same account whose allowance the plan
+  read; without one, skopeo's own lookup;
+- destination: ECR's login from our credential helper, the one migrate's own requests use
+  (`credhelper.repos.ecr_login`: asked once, again every few minutes), so no skopeo run
+  starts the helper. Without such a login (promote), skopeo gets a private auth file whose
+  only entry is `"credHelpers": {"<registry host>": "ecr-sso"}` and runs
   `docker-credential-ecr-sso` for the ECR host whatever the user's Docker config says.
-  Transport settings (an insecure or mirrored registry) come from skopeo's own
-  registries.conf, as for any skopeo command.
+Transport settings (an insecure or mirrored registry) come from skopeo's own
+registries.conf, as for any skopeo command.
 
-A tag already in ECR with the same manifest digest (sha256 of the raw manifest, read with
-`skopeo inspect --raw` on both sides) is skipped, so a second run copies nothing.
+The plan, the copies in parallel and the journal are `migrate_plan` and `migrate_run`.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fnmatch
 import hashlib
@@ -28,12 +33,13 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from credhelper import atomic, errors
 from credhelper.repos import imageref
-from credhelper.repos.ecr import Ecr
+from credhelper.repos.dockerhub_login import Login
 from credhelper.repos.imageref import ImageRef
 
 log = logging.getLogger(__name__)
@@ -52,9 +58,15 @@ RETRY_TIMES = "3"
 COPIED = "copied"
 SKIPPED = "skipped"
 FAILED = "failed"
+#: Put in ECR as a second tag of an image copied once (the same digest at the source).
+TAGGED = "tagged"
 WOULD_COPY = "would copy"
+WOULD_TAG = "would tag"
+#: What a tag's journal record may say it ended as.
+RESULTS = (COPIED, SKIPPED, FAILED, TAGGED)
 
 _FATAL = re.compile(r'level=fatal msg="(?P<msg>(?:[^"\\]|\\.)*)"')
+_LIMITED = re.compile(r"toomanyrequests|too many requests|\b429\b", re.IGNORECASE)
 
 
 class ToolMissing(errors.EcrSsoError):
@@ -91,7 +103,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one tag (or, with tag "-", to a whole source)."""
+    """What happened to one tag (or, with tag "-", to a whole source). `digest` is what
+    ECR holds (or would hold) under the tag, `source_digest` what the source had."""
 
     source: str
     tag: str
@@ -99,6 +112,7 @@ class Outcome:
     result: str
     digest: str = ""
     reason: str = ""
+    source_digest: str = ""
 
 
 def sources(texts: Sequence[str], dockerhub_org: str | None, globs: Sequence[str]) -> list[Source]:
@@ -148,21 +162,45 @@ def skopeo_environ(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def rate_limited(reason: str) -> bool:
+    """Whether skopeo failed because the source's pull limit was reached (429)."""
+    return _LIMITED.search(reason) is not None
+
+
 class Skopeo:
-    """skopeo, with every destination call signed in through our helper."""
+    """skopeo, signed in: with `logins`, each run is handed the logins it needs (source
+    and destination) in an auth file in memory; otherwise the destination through our
+    helper (`dest_authfile`). The copies in flight can be stopped from another thread
+    (`stop_all`)."""
 
     def __init__(
         self,
         executable: str,
         environ: Mapping[str, str],
-        dest_authfile: str,
+        dest_authfile: str | None,
         src_authfile: str | None = None,
+        *,
+        logins: Callable[[str], Login | None] | None = None,
     ) -> None:
         self.executable = executable
         self.environ = dict(environ)
         self.dest_authfile = dest_authfile
         # When the source is ECR too (promote): its sign-in through our helper as well.
         self.src_authfile = src_authfile
+        # migrate: the login for a host (None: skopeo's own lookup for it).
+        self.logins = logins
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._stopped = False
+
+    def stop_all(self) -> None:
+        """End every skopeo in flight (SIGTERM) and start no more."""
+        with self._lock:
+            self._stopped = True
+            running = list(self._running)
+        for process in running:
+            with contextlib.suppress(OSError):
+                process.terminate()
 
     def list_tags(self, name: str, *, dest: bool) -> list[str]:
         """The tags of repository `name` (`host/path`)."""
@@ -178,10 +216,24 @@ class Skopeo:
         raw = self._run(["inspect", "--raw", *self._auth(dest), f"docker://{ref}"])
         return "sha256:" + hashlib.sha256(raw).hexdigest()
 
-    def copy(self, source: str, dest: str) -> str:
+    def copy(
+        self,
+        source: str,
+        dest: str,
+        *,
+        source_host: str | None = None,
+        dest_host: str | None = None,
+    ) -> str:
         """Copy `source` to `dest` (both `host/path:tag` or `@digest`), every image of an
-        index; return the digest written."""
-        with tempfile.TemporaryDirectory(prefix="ecr-sso-") as folder:
+        index; return the digest written. With `logins`, the logins of `source_host` and
+        `dest_host` go with it."""
+        found = self._logins_for(source_host, dest_host)
+        with (
+            tempfile.TemporaryDirectory(prefix="ecr-sso-") as folder,
+            memory_authfile(found, folder) as (authfile, fds),
+        ):
+            src_auth = authfile if source_host in found else self.src_authfile
+            dest_auth = authfile if dest_host in found else self.dest_authfile
             digest_file = os.path.join(folder, "digest")
             self._run(
                 [
@@ -190,12 +242,12 @@ class Skopeo:
                     "--preserve-digests",
                     "--digestfile",
                     digest_file,
-                    "--dest-authfile",
-                    self.dest_authfile,
-                    *(["--src-authfile", self.src_authfile] if self.src_authfile else []),
+                    *(["--dest-authfile", dest_auth] if dest_auth else []),
+                    *(["--src-authfile", src_auth] if src_auth else []),
                     f"docker://{source}",
                     f"docker://{dest}",
-                ]
+                ],
+                fds,
             )
             try:
                 with open(digest_file, encoding="ascii") as handle:
@@ -203,29 +255,54 @@ class Skopeo:
             except OSError:
                 return ""
 
+    def _logins_for(self, *hosts: str | None) -> dict[str, Login]:
+        found: dict[str, Login] = {}
+        if self.logins is None:
+            return found
+        for host in hosts:
+            if host is None:
+                continue
+            try:
+                login = self.logins(host)
+            except errors.EcrSsoError as err:
+                raise SkopeoFailed(str(err)) from None
+            if login is not None:
+                found[host] = login
+        return found
+
     def _auth(self, dest: bool) -> list[str]:
         if dest:
-            return ["--authfile", self.dest_authfile]
+            return ["--authfile", self.dest_authfile] if self.dest_authfile else []
         return ["--authfile", self.src_authfile] if self.src_authfile else []
 
-    def _run(self, argv: list[str]) -> bytes:
+    def _run(self, argv: list[str], fds: tuple[int, ...] = ()) -> bytes:
         command = [self.executable, argv[0], "--retry-times", RETRY_TIMES, *argv[1:]]
         log.debug("running %s", " ".join(command))
+        with self._lock:
+            if self._stopped:
+                raise SkopeoFailed("stopped before it started")
+            try:
+                process = subprocess.Popen(
+                    command,
+                    env=self.environ,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    pass_fds=fds,
+                )
+            except OSError as err:
+                raise SkopeoFailed(f"cannot run skopeo: {err.strerror}") from None
+            self._running.add(process)
         try:
-            done = subprocess.run(
-                command,
-                env=self.environ,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                check=False,
-            )
-        except OSError as err:
-            raise SkopeoFailed(f"cannot run skopeo: {err.strerror}") from None
-        if done.returncode != 0:
-            reason = one_line(done.stderr.decode(errors="replace"))
+            stdout, stderr = process.communicate()
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        if process.returncode != 0:
+            reason = one_line(stderr.decode(errors="replace"))
             log.info("skopeo %s failed: %s", argv[0], reason)
-            raise SkopeoFailed(reason or f"skopeo {argv[0]} exited with {done.returncode}")
-        return done.stdout
+            raise SkopeoFailed(reason or f"skopeo {argv[0]} exited with {process.returncode}")
+        return stdout
 
 
 def one_line(stderr: str) -> str:
@@ -249,92 +326,50 @@ def dest_authfile(host: str, *more: str) -> Iterator[str]:
         yield path
 
 
-def migrate(
-    items: Sequence[Source],
-    *,
-    ecr: Ecr,
-    skopeo: Skopeo,
-    globs: Sequence[str] = (),
-    dry_run: bool = False,
-    progress: Callable[[str], None] = lambda line: None,
-) -> list[Outcome]:
-    """Copy every source's tags into ECR; an outcome per tag. ECR API failures (denied,
-    signed out) end the run with our error; skopeo failures are the tag's outcome."""
-    host = ecr.target.host
-    outcomes: list[Outcome] = []
-    for item in items:
-        dest_name = f"{host}/{item.repository}"
-        try:
-            tags = _tags(item, skopeo, globs)
-        except SkopeoFailed as failed:
-            outcomes.append(Outcome(item.shown, "-", dest_name, FAILED, reason=failed.reason))
-            continue
-        if not tags:
-            reason = f"no tag matches {' or '.join(globs)}" if globs else "no tags"
-            outcomes.append(Outcome(item.shown, "-", dest_name, FAILED, reason=reason))
-            continue
-        created = False
-        if not ecr.exists(item.repository):
-            created = True
-            if dry_run:
-                progress(f"would create repository {item.repository} in {host}")
-            else:
-                ecr.create(item.repository)
-                progress(f"created repository {item.repository} in {host}")
-        try:
-            present = set() if created else set(skopeo.list_tags(dest_name, dest=True))
-        except SkopeoFailed as failed:
-            outcomes += [
-                Outcome(item.shown, tag, f"{dest_name}:{tag}", FAILED, reason=failed.reason)
-                for tag in tags
-            ]
-            continue
-        for tag in tags:
-            outcomes.append(
-                _one(
-                    item,
-                    tag,
-                    dest_name=dest_name,
-                    present=present,
-                    skopeo=skopeo,
-                    dry_run=dry_run,
-                    progress=progress,
-                )
-            )
-    return outcomes
-
-
-def _tags(item: Source, skopeo: Skopeo, globs: Sequence[str]) -> list[str]:
-    if item.ref.tag:
-        return [item.ref.tag]
-    from credhelper.repos.tag_order import sort_tags
-
-    return sort_tags(select(skopeo.list_tags(item.name, dest=False), globs))
-
-
-def _one(
-    item: Source,
-    tag: str,
-    *,
-    dest_name: str,
-    present: set[str],
-    skopeo: Skopeo,
-    dry_run: bool,
-    progress: Callable[[str], None],
-) -> Outcome:
-    source = f"{item.name}@{item.ref.digest}" if item.ref.digest else f"{item.name}:{tag}"
-    dest = f"{dest_name}:{tag}"
-    shown = f"{item.shown}:{tag}"
+@contextlib.contextmanager
+def memory_authfile(
+    logins: Mapping[str, Login], folder: str
+) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """`logins` as an auth file for one skopeo run, and the descriptors to pass it: a
+    memfd on Linux (it exists in memory only, and dies with the processes however they
+    end), named `/dev/fd/N`; elsewhere a file in `folder` (private, the caller's to
+    remove). ("", ()) when there is no login to hand over."""
+    if not logins:
+        yield "", ()
+        return
+    auths = {
+        host: {"auth": base64.b64encode(f"{login.username}:{login.token}".encode()).decode()}
+        for host, login in logins.items()
+    }
+    data = json.dumps({"auths": auths}).encode()
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is None or not os.path.isdir("/dev/fd"):
+        path = os.path.join(folder, "auth.json")
+        atomic.write_bytes(path, data, mode=0o600)
+        yield path, ()
+        return
+    fd = memfd("ecr-sso-auth", getattr(os, "MFD_CLOEXEC", 0))
     try:
-        if tag in present:
-            want = item.ref.digest or skopeo.digest(source, dest=False)
-            have = skopeo.digest(dest, dest=True)
-            if want == have:
-                return Outcome(shown, tag, dest, SKIPPED, digest=have)
-        if dry_run:
-            return Outcome(shown, tag, dest, WOULD_COPY)
-        progress(f"copying {shown} to {dest}")
-        digest = skopeo.copy(source, dest)
-    except SkopeoFailed as failed:
-        return Outcome(shown, tag, dest, FAILED, reason=failed.reason)
-    return Outcome(shown, tag, dest, COPIED, digest=digest)
+        os.write(fd, data)
+        yield f"/dev/fd/{fd}", (fd,)
+    finally:
+        os.close(fd)
+
+
+#: EX_TEMPFAIL: try again later. What a stop at Docker Hub's pull limit exits with.
+EXIT_LATER = 75
+
+
+class LimitReached(errors.EcrSsoError):
+    """The source's pull limit stopped the run, and waiting was not asked for; the
+    journal holds what is done, `migrate --resume` does the rest."""
+
+    exit_code = EXIT_LATER
+
+
+class Interrupted(errors.EcrSsoError):
+    """Ctrl-C or SIGTERM ended the run; the copies in flight were stopped."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

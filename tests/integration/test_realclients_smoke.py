@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,65 @@ def test_multi_arch_index_keeps_both_manifests(
     assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
     platforms = sorted(m["platform"]["architecture"] for m in index["manifests"])
     assert platforms == ["amd64", "arm64"]
+
+
+def test_an_image_stored_on_disk_is_served_as_if_pushed(
+    tmp_path: Path, registry_factory: RegistryFactory
+) -> None:
+    """`Registry.store` writes docker-registry's storage itself (benchmarks seed hundreds
+    of images that way): what it serves must be what `push` would have made."""
+    stored = registry_factory(auth=False)
+    pushed = registry_factory(auth=False)
+    index = make_oci_index_layout(tmp_path / "multi", "v1", note=b"stored\n")
+    plain = make_oci_layout(tmp_path / "plain", "v2", {"a.txt": b"a\n"})
+
+    digest = stored.store(index, "seed/multi:v1")
+    stored.store(plain, "seed/plain:v2")
+    pushed.push(index, "seed/multi:v1")
+
+    env = _skopeo_env(tmp_path)
+    skopeo = [require_tool("skopeo"), "--policy", _policy(tmp_path)]
+    raw = run_tool(
+        [
+            *skopeo,
+            "inspect",
+            "--tls-verify=false",
+            "--raw",
+            f"docker://{stored.ref('seed/multi:v1')}",
+        ],
+        env=env,
+    ).stdout
+    (entry,) = json.loads((index / "index.json").read_text())["manifests"]
+    assert digest == entry["digest"]
+    assert raw == (index / "blobs" / "sha256" / digest.split(":")[1]).read_text()
+    # Every image of the index, with its layers, copies out whole, at the same digest.
+    out = tmp_path / "out"
+    run_tool(
+        [
+            *skopeo,
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            f"docker://{stored.ref('seed/multi:v1')}",
+            f"oci:{out}:v1",
+        ],
+        env=env,
+    )
+    (copied,) = json.loads((out / "index.json").read_text())["manifests"]
+    assert copied["digest"] == digest
+    assert sorted(p.name for p in (out / "blobs" / "sha256").iterdir()) == sorted(
+        p.name for p in (index / "blobs" / "sha256").iterdir()
+    )
+    # The catalog and the tag list see it, as they see a pushed one.
+    with urllib.request.urlopen(f"{stored.url}/v2/_catalog", timeout=10) as reply:
+        assert json.load(reply)["repositories"] == ["seed/multi", "seed/plain"]
+    with urllib.request.urlopen(f"{stored.url}/v2/seed/multi/tags/list", timeout=10) as reply:
+        assert json.load(reply)["tags"] == ["v1"]
+    head = urllib.request.Request(
+        f"{pushed.url}/v2/seed/multi/manifests/v1",
+        method="HEAD",
+        headers={"Accept": "application/vnd.oci.image.index.v1+json"},
+    )
+    with urllib.request.urlopen(head, timeout=10) as reply:
+        assert reply.headers["Docker-Content-Digest"] == digest  # pushed: the same digest

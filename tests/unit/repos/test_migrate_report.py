@@ -1,0 +1,65 @@
+"""`migrate --report`: JSON or CSV, atomic, a spreadsheet formula never starts a cell, and
+an unwritable place is said before the run."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from credhelper.errors import UsageError
+from credhelper.repos import migrate_report
+from credhelper.repos.hubapi import Endpoints
+from credhelper.repos.migrate import Outcome
+
+
+def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    row = Outcome("docker.io/o/a:1", "1", "host/a:1", "failed", reason='=HYPERLINK("x")')
+
+    migrate_report.write(str(path), [row], destination="host")
+
+    (read,) = list(csv.DictReader(path.open()))
+    assert read["reason"] == '\'=HYPERLINK("x")'
+    assert read["result"] == "failed"
+
+
+def test_a_link_at_the_path_is_replaced_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep me")
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+
+    migrate_report.write(str(link), [], destination="host")
+
+    assert target.read_text() == "keep me"
+    assert not link.is_symlink()
+    assert '"tags": []' in link.read_text()
+
+
+def test_unwritable_places_are_said_first(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is a folder; name a file"):
+        migrate_report.check_writable(str(tmp_path))
+    with pytest.raises(UsageError, match="does not exist"):
+        migrate_report.check_writable(str(tmp_path / "no" / "r.json"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["ftp://hub.example", "https://user:pw@hub.example", "https://hub.example/v2", "hub.example"],
+)
+def test_docker_hub_endpoints_must_be_plain_urls(value: str) -> None:
+    with pytest.raises(UsageError, match="ECR_SSO_DOCKERHUB_API_URL must be an http"):
+        Endpoints.from_environ({"ECR_SSO_DOCKERHUB_API_URL": value})
+
+
+def test_docker_hub_endpoints() -> None:
+    default = Endpoints.from_environ({})
+    assert (default.api, default.registry, default.registry_host) == (
+        "https://hub.docker.com",
+        "https://registry-1.docker.io",
+        "docker.io",
+    )
+    moved = Endpoints.from_environ({"ECR_SSO_DOCKERHUB_REGISTRY_URL": "http://127.0.0.1:5000/"})
+    assert (moved.registry, moved.registry_host) == ("http://127.0.0.1:5000", "127.0.0.1:5000")
