@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -228,7 +229,8 @@ def _copy(
 
     state_dir = context.paths.state_dir
     with journal.locked(state_dir):
-        plan = _plan(args, request, built, waiter)
+        repositories = Repositories(Ecr(target), dry_run=False, say=lambda line: None)
+        plan = _plan(args, request, built, waiter, copying=repositories.warm)
         if request.resumed is None:
             before = journal.load(state_dir) if _exists(state_dir) else None
             if before is not None and before.ended != "complete":
@@ -248,7 +250,7 @@ def _copy(
                 sum(i.entry.size or 0 for i in plan.to_copy) or None,
             )
             skopeo = migrate.Skopeo(executable, environ, None, logins=built.login_for)
-            repositories = Repositories(Ecr(target), dry_run=False, say=display.note)
+            repositories.say = display.note
             run = migrate_session.execute(
                 plan,
                 built,
@@ -289,11 +291,19 @@ def _copy(
     return 0
 
 
-def _plan(args: argparse.Namespace, request: _Request, built: Any, waiter: Any) -> Any:
+def _plan(
+    args: argparse.Namespace,
+    request: _Request,
+    built: Any,
+    waiter: Any,
+    copying: Callable[[], None] | None = None,
+) -> Any:
     from credhelper.repos import migrate_session
 
     if request.resumed is not None:
-        return migrate_session.plan_resume(built, request.resumed, jobs=args.jobs, waiter=waiter)
+        return migrate_session.plan_resume(
+            built, request.resumed, jobs=args.jobs, waiter=waiter, copying=copying
+        )
     return migrate_session.plan_fresh(
         built,
         sources=request.items,
@@ -302,6 +312,7 @@ def _plan(args: argparse.Namespace, request: _Request, built: Any, waiter: Any) 
         selection=request.selection,
         jobs=args.jobs,
         waiter=waiter,
+        copying=copying,
     )
 
 

@@ -328,15 +328,23 @@ def compare(
     dest: Registry,
     waits: Waits,
     jobs: int,
+    copying: Callable[[], None] | None = None,
 ) -> list[Planned]:
     """HEAD each tag on both sides (in parallel, in order kept): COPY, PRESENT or BROKEN.
-    A pinned digest stays pinned; otherwise the entry takes the source's digest now."""
+    A pinned digest stays pinned; otherwise the entry takes the source's digest now.
+    `copying` is called (from a HEAD thread, maybe more than once) when a tag is found
+    to need a copy, so what the copies will need can be got ready meanwhile."""
+
+    def one(entry: Entry) -> Planned:
+        found = compare_one(entry, sources=sources, dest=dest, waits=waits)
+        if copying is not None and found.state == COPY:
+            copying()
+        return found
+
     with ThreadPoolExecutor(
         max_workers=max(1, min(jobs * 2, 16)), thread_name_prefix="head"
     ) as pool:
-        return list(
-            pool.map(lambda e: compare_one(e, sources=sources, dest=dest, waits=waits), entries)
-        )
+        return list(pool.map(one, entries))
 
 
 def compare_one(entry: Entry, *, sources: Sources, dest: Registry, waits: Waits) -> Planned:

@@ -9,6 +9,7 @@ repository wait only for their own. Thread-safe: the copies run in threads.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,22 @@ class Repositories:
         self._lock = threading.Lock()
         self._client_lock = threading.Lock()
         self._ready: dict[str, Future[bool]] = {}
+        self._warming: threading.Thread | None = None
+
+    def warm(self) -> None:
+        """Make ECR's client (botocore's import and the session, most of a second) in
+        the background, once: called when the plan finds a first tag to copy, it is
+        ready by the time the first copy needs its repository. A failure here is met
+        again, and said, by `ensure`."""
+        with self._lock:
+            if self._warming is not None:
+                return
+            self._warming = threading.Thread(target=self._warm, name="ecr-client", daemon=True)
+        self._warming.start()
+
+    def _warm(self) -> None:
+        with self._client_lock, contextlib.suppress(Exception):
+            self.ecr.client  # noqa: B018 - made here so that no copy waits for it
 
     def ensure(self, name: str, *, tell: bool = True) -> bool:
         """Repository `name` exists (or, dry, would): True when this run made it (and,

@@ -5,7 +5,7 @@ and prints; everything it needs is built and decided here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -127,8 +127,10 @@ def plan_fresh(
     selection: Selection,
     jobs: int,
     waiter: ratelimit.Waiter | None,
+    copying: Callable[[], None] | None = None,
 ) -> Plan:
-    """List the tags (organisation or SOURCE arguments) and compare both sides."""
+    """List the tags (organisation or SOURCE arguments) and compare both sides
+    (`copying`: see `compare`)."""
     if org is not None:
         try:
             entries, failures = list_organisation(
@@ -148,12 +150,18 @@ def plan_fresh(
         dest=built.dest,
         waits=Waits(built.ledger, waiter),
         jobs=jobs,
+        copying=copying,
     )
     return Plan(share_copies(items), failures)
 
 
 def plan_resume(
-    built: Clients, loaded: Loaded, *, jobs: int, waiter: ratelimit.Waiter | None
+    built: Clients,
+    loaded: Loaded,
+    *,
+    jobs: int,
+    waiter: ratelimit.Waiter | None,
+    copying: Callable[[], None] | None = None,
 ) -> Plan:
     """The journal's plan, less what is done; what is left compared again (a tag moved
     at its source since is planned afresh)."""
@@ -168,6 +176,7 @@ def plan_resume(
         dest=built.dest,
         waits=Waits(built.ledger, waiter),
         jobs=jobs,
+        copying=copying,
     )
     items: list[Planned] = []
     by_key = {item.entry.key: item for item in fresh}

@@ -115,3 +115,47 @@ def test_one_made_meanwhile_is_fine_one_refused_is_raised_to_each_copy_that_need
     with pytest.raises(errors.EcrSsoError, match="not allowed to create b"):
         repositories.ensure("b")  # the next copy into it is told the same
     assert ecr.looked_up.count("b") == 1
+
+
+class SlowClientEcr(FakeEcr):
+    """An `Ecr` whose client is made once per `client_made` event, each making counted,
+    the first one failing when `fail_first` (as a sign-in that is not ready would)."""
+
+    def __init__(self, *, fail_first: bool = False) -> None:
+        super().__init__(set())
+        self.fail_first = fail_first
+        self.makings = 0
+        self._made: object | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._made is None:
+            self.makings += 1
+            if self.fail_first and self.makings == 1:
+                raise errors.EcrSsoError("not signed in")
+            self._made = object()
+        return self._made
+
+
+def test_warm_makes_the_client_once_in_the_background_and_ensure_uses_it() -> None:
+    ecr = SlowClientEcr()
+    repositories = Repositories(ecr, dry_run=False, say=lambda line: None)
+    repositories.warm()
+    repositories.warm()  # the plan calls it for each tag to copy: one warm-up only
+    assert repositories._warming is not None
+    repositories._warming.join(30)
+    assert ecr.makings == 1
+    assert repositories.ensure("a") is True
+    assert ecr.makings == 1
+    assert ecr.created == ["a"]
+
+
+def test_a_warm_up_that_failed_is_tried_again_and_said_by_ensure() -> None:
+    ecr = SlowClientEcr(fail_first=True)
+    repositories = Repositories(ecr, dry_run=False, say=lambda line: None)
+    repositories.warm()
+    assert repositories._warming is not None
+    repositories._warming.join(30)
+    assert ecr.makings == 1
+    assert repositories.ensure("a") is True  # made again, this time signed in
+    assert ecr.makings == 2
