@@ -38,6 +38,30 @@ def test_a_link_at_the_path_is_replaced_not_followed(tmp_path: Path) -> None:
     assert '"tags": []' in link.read_text()
 
 
+def test_a_link_lends_the_report_neither_its_target_nor_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "anyones.txt"
+    target.write_text("keep me")
+    target.chmod(0o666)  # someone else's file, writable by all, that a link points to
+    link = tmp_path / "report.csv"
+    link.symlink_to(target)
+
+    migrate_report.write(str(link), [], destination="host")
+
+    assert target.read_text() == "keep me"
+    assert link.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_existing_report_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text("old")
+    path.chmod(0o644)
+
+    migrate_report.write(str(path), [], destination="host")
+
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert '"tags": []' in path.read_text()
+
+
 def test_unwritable_places_are_said_first(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="is a folder; name a file"):
         migrate_report.check_writable(str(tmp_path))
