@@ -117,7 +117,7 @@ def json_body(answer: Answer, what: str) -> Any:
         raise HttpError(f"{what} answered nothing")
     try:
         return json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than it parses
         raise HttpError(f"{what} answered something other than JSON (cut short?)") from None
 
 
@@ -133,7 +133,7 @@ def server_message(answer: Answer) -> str:
     `detail`), made safe for one line; "" when there is none."""
     try:
         data = json.loads(answer.body[:65536])
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     text: Any = ""
     if isinstance(data, dict):

@@ -91,6 +91,16 @@ def test_a_count_too_large_to_be_true_is_bounded_too(api: Callable[[Page], _Serv
     assert len(server.requests) == hubapi.MAX_PAGES
 
 
+def test_json_nested_deeper_than_the_parser_goes_is_one_line() -> None:
+    deep = httpclient.Answer(401, {"Content-Type": "application/json"}, b"[" * 100_000)
+
+    with pytest.raises(
+        HttpError, match=r"^Hub answered something other than JSON \(cut short\?\)$"
+    ):
+        httpclient.json_body(deep, "Hub")
+    assert httpclient.server_message(deep) == ""
+
+
 def test_tags_that_are_not_tags_are_left_out(api: Callable[[Page], _Server]) -> None:
     names = ["1.0", "-rm", "a b", "x\x1b[2J", "n\ny", "../etc", "a" * 129, "@sha256", "ok_2"]
 
