@@ -148,7 +148,7 @@ class HubApi:
             )
         data = httpclient.json_body(answer, "Docker Hub's sign-in")
         token = data.get("access_token") or data.get("token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token or any(c.isspace() for c in token):
+        if not httpclient.usable_token(token):
             raise HttpError("Docker Hub's sign-in answered no token")
         self._token = token
 

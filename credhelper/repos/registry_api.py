@@ -322,7 +322,7 @@ class Registry:
             )
         data = httpclient.json_body(answer, f"{self.host}'s sign-in service")
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token or any(c.isspace() for c in token):
+        if not httpclient.usable_token(token):
             raise HttpError(f"{self.host}: its sign-in service answered no token")
         seconds = data.get("expires_in")
         if not isinstance(seconds, int) or seconds <= 0:

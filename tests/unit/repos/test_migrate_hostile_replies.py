@@ -177,3 +177,32 @@ def test_a_foreign_realm_gets_no_login(api: Callable[[Page], _Server]) -> None:
 
     assert len(realm.requests) == 1  # the realm was asked, for an anonymous token
     assert not any(value and value.startswith("Basic ") for value in seen)
+
+
+@pytest.mark.parametrize("token", ["\u4e2d\u6587", "ok\x00", "ok\x7f"])
+def test_a_token_no_header_can_carry_is_one_line(
+    api: Callable[[Page], _Server], token: str
+) -> None:
+    realm = api(lambda url, page: {"token": token})
+
+    class Challenging(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            del format, args
+
+        def do_HEAD(self) -> None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", f'Bearer realm="{realm.url}/token",service="x"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    registry = ThreadingHTTPServer(("127.0.0.1", 0), Challenging)
+    threading.Thread(target=registry.serve_forever, daemon=True).start()
+    try:
+        client = registry_api.Registry(
+            f"http://127.0.0.1:{registry.server_address[1]}", None, http=httpclient.pool(1)
+        )
+        with pytest.raises(HttpError, match=r"its sign-in service answered no token$"):
+            client.head("o/app", "1.0")
+    finally:
+        registry.shutdown()
+        registry.server_close()
