@@ -16,6 +16,7 @@ journal.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -85,7 +86,21 @@ def _url(environ: Mapping[str, str], name: str, default: str) -> str:
         raise UsageError(
             f"{name} must be an http(s) URL of a host, like {default}; it is {shown(value)!r}"
         )
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise UsageError(
+            f"{name} may be plain http only for this machine (127.0.0.0/8, ::1); it is"
+            f" {shown(value)!r}: use https"
+        )
     return value.rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is an address of this machine, where plain HTTP (and the Docker Hub
+    password in it) never crosses a network: Docker's own rule for insecure registries."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,19 @@ def test_docker_hub_endpoints_must_be_plain_urls(value: str) -> None:
         Endpoints.from_environ({"ECR_SSO_DOCKERHUB_API_URL": value})
 
 
+@pytest.mark.parametrize("name", ["ECR_SSO_DOCKERHUB_API_URL", "ECR_SSO_DOCKERHUB_REGISTRY_URL"])
+def test_plain_http_is_for_this_machine_only(name: str) -> None:
+    # The Docker Hub password goes to these: never in the clear over a network.
+    with pytest.raises(UsageError) as raised:
+        Endpoints.from_environ({name: "http://hub.example.com"})
+    assert str(raised.value) == (
+        f"{name} may be plain http only for this machine (127.0.0.0/8, ::1);"
+        " it is 'http://hub.example.com': use https"
+    )
+    for loopback in ("http://127.0.0.1:5000", "http://127.1.2.3", "http://[::1]:8080"):
+        Endpoints.from_environ({name: loopback})
+
+
 def test_docker_hub_endpoints() -> None:
     default = Endpoints.from_environ({})
     assert (default.api, default.registry, default.registry_host) == (
