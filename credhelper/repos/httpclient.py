@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import urllib3
@@ -117,8 +117,21 @@ def json_body(answer: Answer, what: str) -> Any:
         raise HttpError(f"{what} answered nothing")
     try:
         return json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than it parses
         raise HttpError(f"{what} answered something other than JSON (cut short?)") from None
+
+
+def usable_token(value: object) -> TypeGuard[str]:
+    """Whether `value` can go in an Authorization header as a token: printable ASCII with
+    no space. Anything else would fail as a traceback in the HTTP library, or reach the
+    registry as control characters."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
 
 
 def origin(url: str) -> str:
@@ -133,7 +146,7 @@ def server_message(answer: Answer) -> str:
     `detail`), made safe for one line; "" when there is none."""
     try:
         data = json.loads(answer.body[:65536])
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     text: Any = ""
     if isinstance(data, dict):

@@ -8,11 +8,15 @@ registry, as `AWS_ENDPOINT_URL_*` points botocore elsewhere: a mirror, a proxy, 
 Every page is checked before it is believed: JSON, not a web page; whole, not cut short;
 `results` a list of objects. `next` is followed only on the API's own host and scheme
 (the token goes with it, so never anywhere else), each page once, and at most as many
-pages as the first page's `count` needs.
+pages as the first page's `count` needs, and never more than MAX_PAGES (a listing with no
+`count`, or a count too large to be true, still ends). A tag whose name Docker's grammar
+does not allow is left out: it would name no image, and it reaches a terminal and a
+journal.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -34,8 +38,11 @@ API_VARIABLE = "ECR_SSO_DOCKERHUB_API_URL"
 REGISTRY_VARIABLE = "ECR_SSO_DOCKERHUB_REGISTRY_URL"
 PAGE_SIZE = 100
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*", re.ASCII)
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 #: Pages beyond what `count` needs that a listing may take (items added meanwhile).
 EXTRA_PAGES = 2
+#: Pages one listing may take whatever it says: 100,000 repositories or tags of a repository.
+MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,21 @@ def _url(environ: Mapping[str, str], name: str, default: str) -> str:
         raise UsageError(
             f"{name} must be an http(s) URL of a host, like {default}; it is {shown(value)!r}"
         )
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise UsageError(
+            f"{name} may be plain http only for this machine (127.0.0.0/8, ::1); it is"
+            f" {shown(value)!r}: use https"
+        )
     return value.rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is an address of this machine, where plain HTTP (and the Docker Hub
+    password in it) never crosses a network: Docker's own rule for insecure registries."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -142,7 +163,7 @@ class HubApi:
             )
         data = httpclient.json_body(answer, "Docker Hub's sign-in")
         token = data.get("access_token") or data.get("token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token or any(c.isspace() for c in token):
+        if not httpclient.usable_token(token):
             raise HttpError("Docker Hub's sign-in answered no token")
         self._token = token
 
@@ -176,7 +197,7 @@ class HubApi:
             f"/v2/namespaces/{namespace}/repositories/{name}/tags", f"{namespace}/{name}'s tags"
         ):
             tag = item.get("name")
-            if not isinstance(tag, str) or not tag:
+            if not isinstance(tag, str) or _TAG.fullmatch(tag) is None:
                 continue
             images = item.get("images")
             platforms = (
@@ -200,14 +221,15 @@ class HubApi:
         url = f"{self.base}{path}?page_size={PAGE_SIZE}"
         items: list[dict[str, object]] = []
         seen: set[str] = set()
-        allowed: int | None = None
+        allowed = MAX_PAGES
         count: int | None = None
         while url:
             if url in seen:
                 raise HttpError(f"Docker Hub's listing of {what} goes round in a loop; stopped")
-            if allowed is not None and len(seen) >= allowed:
+            if len(seen) >= allowed:
+                bound = "it counted" if allowed < MAX_PAGES else f"ecr-sso reads ({MAX_PAGES})"
                 raise HttpError(
-                    f"Docker Hub's listing of {what} has more pages than it counted; stopped"
+                    f"Docker Hub's listing of {what} has more pages than {bound}; stopped"
                 )
             if httpclient.origin(url) != httpclient.origin(self.base):
                 raise HttpError(
@@ -242,7 +264,8 @@ class HubApi:
                 counted = data.get("count")
                 if isinstance(counted, int) and counted >= 0:
                     count = counted
-                    allowed = -(-counted // max(len(results), 1)) + EXTRA_PAGES
+                    needed = -(-counted // max(len(results), 1)) + EXTRA_PAGES
+                    allowed = min(needed, MAX_PAGES)
             following = data.get("next")
             url = following if isinstance(following, str) else ""
         if count is not None and len(items) < count:

@@ -215,7 +215,7 @@ def parse(data: bytes, path: str) -> Loaded:
             continue
         try:
             record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than it parses
             raise _damaged(path, number) from None
         if not isinstance(record, dict):
             raise _damaged(path, number)

@@ -1,7 +1,8 @@
 """`migrate --report FILE`: every tag's source digest, destination, result and reason, as
 JSON (or CSV when FILE ends in `.csv`), written atomically (a temporary file in the same
-folder, renamed over FILE: a link at FILE is replaced, not followed). The folder is
-checked before the migration starts, so a long run does not end unable to report.
+folder, renamed over FILE: a link at FILE is replaced, not followed, and lends it no
+mode). The folder is checked before the migration starts, so a long run does not end
+unable to report.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import csv
 import io
 import json
 import os
+import stat
 from collections.abc import Sequence
 
 from credhelper import atomic, errors
@@ -43,9 +45,19 @@ def write(path: str, outcomes: Sequence[Outcome], *, destination: str) -> None:
     else:
         data = (json.dumps({"destination": destination, "tags": rows}, indent=2) + "\n").encode()
     try:
-        atomic.write_bytes(path, data)
+        atomic.write_bytes(path, data, mode=_mode(path))
     except OSError as err:
         raise errors.EcrSsoError(f"cannot write the report {path}: {err.strerror}") from None
+
+
+def _mode(path: str) -> int:
+    """The mode of the report `path` replaces: its own when it is a file, 0600 otherwise
+    (a link's target is not ours, and may be writable by anyone)."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return 0o600
+    return stat.S_IMODE(found.st_mode) if stat.S_ISREG(found.st_mode) else 0o600
 
 
 def _row(outcome: Outcome) -> dict[str, str]:

@@ -53,7 +53,7 @@ def retry_after(value: str | None, now: datetime) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to isdigit, not to int
         seconds = int(text[:12])
     else:
         try:

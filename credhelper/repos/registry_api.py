@@ -4,9 +4,11 @@ second tag for an image already there (its manifest read back and put under the 
 
 Sign-in is the registry's own dance: a 401 with `WWW-Authenticate: Bearer realm=…,
 service=…, scope=…` sends us to the realm for a token (with the login, when there is one),
-a 401 with `Basic` takes the login directly. The login goes to a token realm only over
-HTTPS, or to the very host the registry was configured as (a plain-HTTP test or mirror
-registry); never to a host a redirect names (none is followed). Every answer's
+a 401 with `Basic` takes the login directly. The login goes to a token realm only on the
+host the registry was configured as, or one of its domain (`auth.docker.io` for
+`registry-1.docker.io`), over HTTPS, or plain HTTP when the registry itself is plain HTTP
+on that very host (a test or mirror registry on this machine); any other realm is asked
+for an anonymous token. Never to a host a redirect names (none is followed). Every answer's
 `ratelimit-*` headers are handed to the ledger; a 429 is `TooManyRequests` with its
 bounded `Retry-After`.
 """
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
+import logging
 import re
 import threading
 import time
@@ -29,6 +33,8 @@ from credhelper.repos import httpclient, ratelimit
 from credhelper.repos.dockerhub_login import Login
 from credhelper.repos.httpclient import Answer, HttpError
 from credhelper.shown import shown
+
+log = logging.getLogger(__name__)
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -99,7 +105,6 @@ class Registry:
         self.now = now
         parts = urlsplit(self.base_url)
         self.host = parts.netloc
-        self._hostname = (parts.hostname or "").lower()
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}
         self._basic = False  # the registry asked for Basic: send it up front
@@ -299,8 +304,10 @@ class Registry:
         url = realm + ("&" if parts.query else "?") + query
         headers = {"Accept": "application/json"}
         login = self._login()
-        if login is not None and self._may_send_login(parts.scheme, parts.hostname):
+        if login is not None and may_send_login(self.base_url, realm):
             headers["Authorization"] = _basic(login)
+        elif login is not None:
+            log.info("%s's sign-in realm is on another host: asked without the login", self.host)
         answer = httpclient.call(self.http, "GET", url, headers=headers, limit=1024 * 1024)
         if answer.status == 429:
             wait = ratelimit.retry_after(answer.header("Retry-After"), self.now())
@@ -315,17 +322,12 @@ class Registry:
             )
         data = httpclient.json_body(answer, f"{self.host}'s sign-in service")
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token or any(c.isspace() for c in token):
+        if not httpclient.usable_token(token):
             raise HttpError(f"{self.host}: its sign-in service answered no token")
         seconds = data.get("expires_in")
         if not isinstance(seconds, int) or seconds <= 0:
             seconds = DEFAULT_TOKEN_SECONDS
         return token, seconds
-
-    def _may_send_login(self, scheme: str, hostname: str) -> bool:
-        """The login goes to a token service over HTTPS, or over plain HTTP only to the
-        host the registry itself was configured as."""
-        return scheme == "https" or hostname.lower() == self._hostname
 
     def _failure(self, answer: Answer, what: str) -> HttpError:
         message = httpclient.server_message(answer)
@@ -344,6 +346,36 @@ _PHRASES = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+
+
+def may_send_login(registry_url: str, realm: str) -> bool:
+    """Whether a token realm may receive the login of the registry at `registry_url` (see
+    the module docstring): a realm a hostile or mistaken registry names on another host
+    must not collect the password."""
+    registry, there = urlsplit(registry_url), urlsplit(realm)
+    if there.scheme != "https" and not (
+        there.scheme == registry.scheme == "http" and there.hostname == registry.hostname
+    ):
+        return False
+    ours, theirs = (registry.hostname or "").lower(), (there.hostname or "").lower()
+    if ours == theirs:
+        return bool(ours)
+    if _is_address(ours) or _is_address(theirs):
+        return False
+    # One domain: the realm is the registry's parent (gitlab.com for registry.gitlab.com)
+    # or its sibling (auth.docker.io for registry-1.docker.io), the parent two labels or more.
+    parent = ours.partition(".")[2]
+    if "." not in parent:
+        return False
+    return theirs == parent or theirs.partition(".")[2] == parent
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _basic(login: Login) -> str:

@@ -77,6 +77,8 @@ def test_a_line_torn_by_a_crash_is_ignored(tmp_path: Path) -> None:
         b'{"kind":"done","shown":"connectedhome/app","tag":"1.0","result":"deleted"}',
         b'{"kind":"done","shown":"connectedhome/app","tag":"1.0","result":"copied","digest":"md5:x"}',
         b'{"kind":"surprise"}',
+        # Deeper than the JSON parser's recursion: not a traceback.
+        pytest.param(b"[" * 100_000, id="deep"),
     ],
 )
 def test_a_damaged_line_is_refused(tmp_path: Path, line: bytes) -> None:

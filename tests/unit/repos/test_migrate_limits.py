@@ -40,6 +40,9 @@ def test_reading_docker_hubs_headers() -> None:
         ("Sat, 01 Jan 2095 00:00:00 GMT", ratelimit.MAX_WAIT_SECONDS),
         ("soon", None),
         (None, None),
+        ("\xb2", None),  # a digit to str.isdigit, not to int(): no traceback
+        ("-5", None),
+        ("", None),
     ],
 )
 def test_retry_after_is_understood_and_bounded(value: str | None, seconds: int | None) -> None:

@@ -38,6 +38,30 @@ def test_a_link_at_the_path_is_replaced_not_followed(tmp_path: Path) -> None:
     assert '"tags": []' in link.read_text()
 
 
+def test_a_link_lends_the_report_neither_its_target_nor_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "anyones.txt"
+    target.write_text("keep me")
+    target.chmod(0o666)  # someone else's file, writable by all, that a link points to
+    link = tmp_path / "report.csv"
+    link.symlink_to(target)
+
+    migrate_report.write(str(link), [], destination="host")
+
+    assert target.read_text() == "keep me"
+    assert link.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_existing_report_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text("old")
+    path.chmod(0o644)
+
+    migrate_report.write(str(path), [], destination="host")
+
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert '"tags": []' in path.read_text()
+
+
 def test_unwritable_places_are_said_first(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="is a folder; name a file"):
         migrate_report.check_writable(str(tmp_path))
@@ -52,6 +76,19 @@ def test_unwritable_places_are_said_first(tmp_path: Path) -> None:
 def test_docker_hub_endpoints_must_be_plain_urls(value: str) -> None:
     with pytest.raises(UsageError, match="ECR_SSO_DOCKERHUB_API_URL must be an http"):
         Endpoints.from_environ({"ECR_SSO_DOCKERHUB_API_URL": value})
+
+
+@pytest.mark.parametrize("name", ["ECR_SSO_DOCKERHUB_API_URL", "ECR_SSO_DOCKERHUB_REGISTRY_URL"])
+def test_plain_http_is_for_this_machine_only(name: str) -> None:
+    # The Docker Hub password goes to these: never in the clear over a network.
+    with pytest.raises(UsageError) as raised:
+        Endpoints.from_environ({name: "http://hub.example.com"})
+    assert str(raised.value) == (
+        f"{name} may be plain http only for this machine (127.0.0.0/8, ::1);"
+        " it is 'http://hub.example.com': use https"
+    )
+    for loopback in ("http://127.0.0.1:5000", "http://127.1.2.3", "http://[::1]:8080"):
+        Endpoints.from_environ({name: loopback})
 
 
 def test_docker_hub_endpoints() -> None:
