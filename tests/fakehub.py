@@ -10,6 +10,8 @@ The registry front (`FakeHub.registry_url`) is what clients talk to:
   `ratelimit-limit: L;w=W` and `ratelimit-remaining: R;w=W`, and a GET past the allowance
   gets 429 with `Retry-After`. The allowance comes back whole `window` seconds after it
   ran out, or when a test sets it;
+- blob GETs are answered `307` to the registry behind it (no token needed there), as Docker
+  Hub sends its blob downloads to a CDN: the front never carries layer bytes;
 - `hold(fragment)`: the next manifest GET whose path holds `fragment` stops until the test
   releases it, so a test can act while a copy is in flight, without sleeping.
 
@@ -440,6 +442,9 @@ class _RegistryHandler(_Handler):
         if not hub.may_pull(self.headers.get("Authorization"), name):
             challenge = f'{realm},scope="repository:{name}:pull"'
             self.reply_json(401, _unauthorized(), {"WWW-Authenticate": challenge})
+            return
+        if match["kind"] == "blobs" and method == "GET":
+            self.reply(307, {"Location": f"http://{hub.backend}{self.path}"}, b"")
             return
         extra: dict[str, str] = {}
         if match["kind"] == "manifests":
