@@ -446,30 +446,31 @@ class _RegistryHandler(_Handler):
         if match["kind"] == "blobs" and method == "GET":
             self.reply(307, {"Location": f"http://{hub.backend}{self.path}"}, b"")
             return
-        extra: dict[str, str] = {}
+        extra: dict[str, str] | None = {}
         if match["kind"] == "manifests":
-            if method == "GET":
-                hub.wait_hold(url.path)
-                allowed, extra = hub.count_get(url.path)
-                if not allowed:
-                    body = {
-                        "errors": [
-                            {
-                                "code": "TOOMANYREQUESTS",
-                                "message": "You have reached your pull rate limit.",
-                            }
-                        ]
-                    }
-                    self.reply_json(429, body, extra)
-                    return
-            else:
-                refused = hub.refuse_head()
-                if refused is not None:
-                    self.reply_json(429, {"errors": [{"code": "TOOMANYREQUESTS"}]}, refused)
-                    return
-                extra = hub.count_head(url.path)
+            extra = self._counted(method, url.path)
+            if extra is None:
+                return
         status, headers, body = hub.forward(method, self.path, self.headers)
         self.reply(status, {**headers, **extra}, body, head=method == "HEAD")
+
+    def _counted(self, method: str, path: str) -> dict[str, str] | None:
+        """The pull limit's headers for a manifest request, or None once it was refused."""
+        hub = self.server.hub
+        if method == "GET":
+            hub.wait_hold(path)
+            allowed, extra = hub.count_get(path)
+            if not allowed:
+                message = "You have reached your pull rate limit."
+                body = {"errors": [{"code": "TOOMANYREQUESTS", "message": message}]}
+                self.reply_json(429, body, extra)
+                return None
+            return extra
+        refused = hub.refuse_head()
+        if refused is not None:
+            self.reply_json(429, {"errors": [{"code": "TOOMANYREQUESTS"}]}, refused)
+            return None
+        return hub.count_head(path)
 
 
 class _ApiHandler(_Handler):
