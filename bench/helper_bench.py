@@ -21,7 +21,6 @@ import argparse
 import compileall
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,9 +29,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import HELPER, SSO, Env, home_locations
 from fakeaws import ECR_GET_AUTHORIZATION_TOKEN, GET_ROLE_CREDENTIALS, FakeAWS
+from timing import round_robin
 
 import credhelper
 
@@ -70,15 +71,6 @@ def interleaved(
     """Medians of two measurements taken alternately, so drift hits both alike."""
     a, b = round_robin(runs, [first, second])
     return a, b
-
-
-def round_robin(runs: int, measures: Sequence[Callable[[], float]]) -> list[float]:
-    """Medians of several measurements taken in turn, so drift hits all alike."""
-    samples: list[list[float]] = [[] for _ in measures]
-    for _ in range(runs):
-        for sample, measure in zip(samples, measures, strict=True):
-            sample.append(measure())
-    return [statistics.median(sample) for sample in samples]
 
 
 def install_wheel(root: Path) -> tuple[Path, Path, Path]:

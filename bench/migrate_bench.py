@@ -42,10 +42,17 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest import SSO, Env
+from conftest import SSO, Env, home_locations
 from fakeaws import FakeAWS
 from fakehub import FakeHub
-from realclients import Registry, RegistryFactory, make_oci_index_layout, write_docker_auths
+from realclients import (
+    Registry,
+    RegistryFactory,
+    make_oci_index_layout,
+    user_registries_conf,
+    write_docker_auths,
+    write_insecure_registries,
+)
 
 BIN = Path(sys.executable).parent
 ACCOUNT = "111111111111"
@@ -54,25 +61,12 @@ ORG = "benchorg"
 
 
 def environ_for(home: Path, fake: FakeAWS, ecr: str, hub: FakeHub) -> tuple[Env, dict[str, str]]:
-    env = Env(
-        home=home,
-        aws_config=home / ".aws" / "config",
-        docker_config_dir=home / ".docker",
-        cache_dir=home / ".cache" / "ecr-sso",
-        config_file=home / ".config" / "ecr-sso" / "config.toml",
-        sso_cache_dir=home / ".aws" / "sso" / "cache",
-    )
+    env = Env.under(home)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ECR_SSO_"))}
     environ.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
+        home_locations(home),
         XDG_RUNTIME_DIR=str(home / "run"),
-        AWS_CONFIG_FILE=str(env.aws_config),
         AWS_EC2_METADATA_DISABLED="true",
-        DOCKER_CONFIG=str(env.docker_config_dir),
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         AWS_ENDPOINT_URL_SSO=fake.url,
         AWS_ENDPOINT_URL_SSO_OIDC=fake.url,
@@ -202,13 +196,9 @@ def bench(size: str, jobs: int, base: Path, *, sync_first: bool) -> dict[str, fl
                 'profile = "dev"\n'
             )
             sign_in(dest_migrate.host, environ)
-            conf = env.home / ".config" / "containers" / "registries.conf"
-            conf.parent.mkdir(parents=True, exist_ok=True)
-            conf.write_text(
-                "".join(
-                    f'[[registry]]\nlocation = "{h}"\ninsecure = true\n'
-                    for h in (hub.registry_host, dest_migrate.host, dest_sync.host)
-                )
+            write_insecure_registries(
+                user_registries_conf(env.home),
+                (hub.registry_host, dest_migrate.host, dest_sync.host),
             )
             seed(backend, base, repos, tags)
             sync_yaml = base / "sync.yaml"

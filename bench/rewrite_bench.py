@@ -28,13 +28,17 @@ import argparse
 import functools
 import os
 import random
-import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import round_robin
 
 REPO = Path(__file__).resolve().parents[1]
 REGISTRY = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
@@ -528,15 +532,6 @@ def timed(
         raise SystemExit(f"{' '.join(argv[:3])}… exited {done.returncode}: {detail}")
     run.code, run.lines = done.returncode, done.stdout.count(b"\n")
     return elapsed
-
-
-def round_robin(runs: int, measures: Sequence[Callable[[], float]]) -> list[float]:
-    """Medians of several measurements taken in turn, so drift hits all alike."""
-    samples: list[list[float]] = [[] for _ in measures]
-    for _ in range(runs):
-        for sample, measure in zip(samples, measures, strict=True):
-            sample.append(measure())
-    return [statistics.median(sample) for sample in samples]
 
 
 def _tree_facts(tree: Path) -> str:

@@ -305,6 +305,21 @@ def write_docker_auths(config_dir: Path, creds: Mapping[str, tuple[str, str]]) -
     return path
 
 
+def write_insecure_registries(conf: Path, hosts: Iterable[str]) -> Path:
+    """Write a containers `registries.conf` at `conf` that lets skopeo and podman talk plain
+    HTTP to `hosts` (the local registries); return it."""
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text(
+        "".join(f'[[registry]]\nlocation = "{host}"\ninsecure = true\n' for host in hosts)
+    )
+    return conf
+
+
+def user_registries_conf(home: Path) -> Path:
+    """Where skopeo and podman look for a user's `registries.conf` under `home`."""
+    return home / ".config" / "containers" / "registries.conf"
+
+
 # --- a real registry ------------------------------------------------------------------------
 
 

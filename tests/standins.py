@@ -45,6 +45,7 @@ from realclients import (
     make_oci_layout,
     start_dockerd,
     stop_dockerd,
+    write_insecure_registries,
 )
 
 IMAGE = "demo/hello"
@@ -103,10 +104,7 @@ def main() -> int:
         layout = make_oci_layout(args.dir / "image", TAG, {"hello.txt": b"hello from ecr-sso\n"})
         made[0].push(layout, f"{IMAGE}:{TAG}")
         _list_in_ecr(front.url, wanted[0][1], layout)
-        conf = args.dir / "registries.conf"
-        conf.write_text(
-            "".join(f'[[registry]]\nlocation = "{host}"\ninsecure = true\n' for host in hosts)
-        )
+        write_insecure_registries(args.dir / "registries.conf", hosts)
         if not args.no_dockerd and os.geteuid() == 0 and shutil.which("dockerd"):
             # Unix socket paths must stay short: a fresh folder in /tmp.
             dockerd_base = tempfile.mkdtemp(prefix="dkd", dir="/tmp")

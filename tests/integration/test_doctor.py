@@ -344,11 +344,11 @@ def test_a_sticky_shared_folder_is_fine_an_open_one_is_not(
     """Outside HOME the walk goes up to a folder only root can write. A /tmp-like folder
     (1777) lets no one rename what is not theirs; a plain 0777 one does."""
     healthy_machine(env, sso)
-    shared = tmp_path / "shared"
-    (shared / "mine").mkdir(parents=True)
-    shared.chmod(0o1777)
-    (shared / "mine").chmod(0o700)
-    docker_config = shared / "mine" / "config.json"
+    sticky = tmp_path / "sticky"
+    (sticky / "mine").mkdir(parents=True)
+    sticky.chmod(0o1777)
+    (sticky / "mine").chmod(0o700)
+    docker_config = sticky / "mine" / "config.json"
     docker_config.write_text((env.docker_config_dir / "config.json").read_text())
     opened = tmp_path / "open"
     opened.mkdir()
@@ -357,7 +357,7 @@ def test_a_sticky_shared_folder_is_fine_an_open_one_is_not(
     aws_config.write_text(env.aws_config.read_text())
 
     _, report = doctor(
-        "--offline", env={"DOCKER_CONFIG": str(shared / "mine"), "AWS_CONFIG_FILE": str(aws_config)}
+        "--offline", env={"DOCKER_CONFIG": str(sticky / "mine"), "AWS_CONFIG_FILE": str(aws_config)}
     )
 
     checks = by_name(report, "parent folders")

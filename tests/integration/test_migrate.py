@@ -40,7 +40,9 @@ from realclients import (
     RegistryFactory,
     make_oci_index_layout,
     make_oci_layout,
+    user_registries_conf,
     write_docker_auths,
+    write_insecure_registries,
 )
 
 ECR_PASSWORD = f"{ACCOUNT}-auth-token"  # moto's ECR token, decoded: AWS:<account>-auth-token
@@ -125,14 +127,7 @@ def bed(ecr: EcrBed, env: Env, registry_factory: RegistryFactory, tmp_path: Path
         f'[aliases."{dest.host}"]\naccount = "{ACCOUNT}"\nregion = "{REGION}"\n'
         f'profile = "{PROFILE}"\n'
     )
-    conf = env.home / ".config" / "containers" / "registries.conf"
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(
-        "".join(
-            f'[[registry]]\nlocation = "{host}"\ninsecure = true\n'
-            for host in (hub.host, dest.host)
-        )
-    )
+    write_insecure_registries(user_registries_conf(env.home), (hub.host, dest.host))
     setup = Bed(hub, dest, {}, [], tmp_path)
     setup.push("1.0.2", b"one oh two\n")
     setup.push("1.0.12", b"one oh twelve\n")

@@ -43,7 +43,9 @@ from realclients import (
     RegistryFactory,
     make_oci_index_layout,
     make_oci_layout,
+    user_registries_conf,
     write_docker_auths,
+    write_insecure_registries,
 )
 
 pytestmark = pytest.mark.real_client
@@ -159,14 +161,7 @@ def bed(
         f'[aliases."{dest.host}"]\naccount = "{ACCOUNT}"\nregion = "{REGION}"\n'
         f'profile = "{PROFILE}"\n'
     )
-    conf = env.home / ".config" / "containers" / "registries.conf"
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(
-        "".join(
-            f'[[registry]]\nlocation = "{h}"\ninsecure = true\n'
-            for h in (hub.registry_host, dest.host)
-        )
-    )
+    write_insecure_registries(user_registries_conf(env.home), (hub.registry_host, dest.host))
     monkeypatch.setenv("ECR_SSO_DOCKERHUB_API_URL", hub.api_url)
     monkeypatch.setenv("ECR_SSO_DOCKERHUB_REGISTRY_URL", hub.registry_url)
     setup = Bed(hub, backend, dest, env, tmp_path, {})

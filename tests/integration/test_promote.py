@@ -22,7 +22,14 @@ from ecrbed import (  # noqa: F401 - fixtures
     ecr_fixture,
     ecr_front_fixture,
 )
-from realclients import Registry, RegistryFactory, make_oci_index_layout, make_oci_layout
+from realclients import (
+    Registry,
+    RegistryFactory,
+    make_oci_index_layout,
+    make_oci_layout,
+    user_registries_conf,
+    write_insecure_registries,
+)
 from test_migrate import manifest
 
 ACCOUNTS = {
@@ -84,13 +91,7 @@ def bed(ecr: EcrBed, env: Env, sso: SSO, registry_factory: RegistryFactory, tmp_
         )
         + '\n[promote]\norder = ["dev", "stage", "prod"]\n'
     )
-    conf = env.home / ".config" / "containers" / "registries.conf"
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(
-        "".join(
-            f'[[registry]]\nlocation = "{r.host}"\ninsecure = true\n' for r in registries.values()
-        )
-    )
+    write_insecure_registries(user_registries_conf(env.home), (r.host for r in registries.values()))
     # The source repository: immutable tags, scanned on push.
     ecr.client.create_repository(
         registryId=ACCOUNTS["dev"][0],
